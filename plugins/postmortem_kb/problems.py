@@ -1,0 +1,63 @@
+"""Problems found in user input, collected and reported together.
+
+Every problem a user can cause names the file, the line where known, the field and what
+is expected, in the `file:line: field: what is wrong; what is expected` form. Loading and
+validation collect problems instead of raising, so one bad file never hides another and
+never takes valid incidents down with it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One thing wrong with one file."""
+
+    file: str
+    line: int | None
+    field: str
+    message: str
+    severity: str = "error"  # "error" or "warning"
+
+    def __str__(self) -> str:
+        where = self.file if self.line is None else f"{self.file}:{self.line}"
+        return f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity == "error"
+
+
+@dataclass
+class Problems:
+    """An ordered collection of problems for one run (load, validate, build)."""
+
+    items: list[Problem] = field(default_factory=list)
+
+    def error(self, file: str, line: int | None, field_name: str, message: str) -> None:
+        self.items.append(Problem(file, line, field_name, message, "error"))
+
+    def warning(self, file: str, line: int | None, field_name: str, message: str) -> None:
+        self.items.append(Problem(file, line, field_name, message, "warning"))
+
+    def extend(self, other: Problems | list[Problem]) -> None:
+        self.items.extend(other.items if isinstance(other, Problems) else other)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.items if p.is_error]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.items if not p.is_error]
+
+    def files_with_errors(self) -> set[str]:
+        return {p.file for p in self.errors}
+
+    def __bool__(self) -> bool:
+        return bool(self.items)
+
+    def __len__(self) -> int:
+        return len(self.items)

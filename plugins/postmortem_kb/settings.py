@@ -1,0 +1,49 @@
+"""Knowledge-base settings shared by the core, the MkDocs plugin and the CLI.
+
+The plugin builds a `Settings` from its typed config; the CLI builds the same object by
+loading `mkdocs.yml`. The core only ever sees this plain dataclass.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_SEVERITIES = ("SEV-1", "SEV-2", "SEV-3", "SEV-4")
+DEFAULT_TITLE_PATTERN = "Postmortem: {title} ({date})"
+AUDIENCES = ("internal", "public")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the core needs to know about one knowledge base and one build."""
+
+    #: Folder holding the postmortem files (outside `docs_dir`).
+    source_dir: Path
+    audience: str = "internal"
+    #: IANA zone name given to naive timestamps.
+    timezone: str = "UTC"
+    #: Severity scale, worst first.
+    severities: tuple[str, ...] = DEFAULT_SEVERITIES
+    #: Tag vocabulary, tag → description. Empty means any tag is accepted silently.
+    tags: dict[str, str] = field(default_factory=dict)
+    #: Tags that may appear in public output; every other tag is internal (fail closed).
+    public_tags: tuple[str, ...] = ()
+    #: Page title pattern; fields: {title}, {date}, {id}, {severity}.
+    title_pattern: str = DEFAULT_TITLE_PATTERN
+    #: Extra deny regexes for the public leak guard.
+    deny: tuple[str, ...] = ()
+    #: The date overdue follow-ups are judged against (defaults to today).
+    build_date: dt.date = field(default_factory=dt.date.today)
+    #: Where search indexes live, outside the site.
+    cache_dir: Path = Path(".cache/pmkb")
+
+    @property
+    def is_public(self) -> bool:
+        return self.audience == "public"
+
+    def page_title(self, title: str, date: dt.date, incident_id: str, severity: str) -> str:
+        return self.title_pattern.format(
+            title=title, date=date.isoformat(), id=incident_id, severity=severity
+        )

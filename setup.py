@@ -1,0 +1,42 @@
+"""Install the `postmortem_kb` package from `plugins/`, its MkDocs plugin and the `pmkb` command."""
+
+from __future__ import annotations
+
+from setuptools import find_packages, setup
+
+setup(
+    name="postmortem-kb",
+    version="0.1.0",
+    description="A static site generator for incident postmortem knowledge bases (MkDocs plugins).",
+    python_requires=">=3.10",
+    package_dir={"": "plugins"},
+    packages=find_packages("plugins"),
+    include_package_data=True,
+    package_data={"postmortem_kb": ["templates/*", "templates/**/*", "assets/*", "assets/**/*"]},
+    install_requires=[
+        # 2.0 is announced without a plugin system.
+        "mkdocs>=1.6,<2",
+        "mkdocs-material>=9.5,<10",
+        "pyyaml>=6.0",
+        "jinja2>=3.1",
+        # The maintained fork of whoosh: same `whoosh` import, fixes Python 3.12 warnings.
+        "whoosh-reloaded>=2.7.5,<3",
+    ],
+    extras_require={
+        "test": [
+            "pytest>=8",
+            "pytest-xdist>=3.5",
+            "playwright>=1.45",
+            "feedparser>=6.0",
+            "ruff>=0.6",
+            "mypy>=1.10",
+            "types-PyYAML",
+        ],
+    },
+    entry_points={
+        "mkdocs.plugins": [
+            "postmortems = postmortem_kb.mkdocs_plugin.plugin:PostmortemsPlugin",
+        ],
+        "console_scripts": ["pmkb = postmortem_kb.cli:main"],
+    },
+)

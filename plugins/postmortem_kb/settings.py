@@ -11,6 +11,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 DEFAULT_SEVERITIES = ("SEV-1", "SEV-2", "SEV-3", "SEV-4")
+DEFAULT_TRIGGERS = (
+    "configuration", "deployment", "capacity", "third-party", "migration", "hardware",
+    "security", "unknown",
+)  # fmt: skip
 DEFAULT_TITLE_PATTERN = "Postmortem: {title} ({date})"
 AUDIENCES = ("internal", "public")
 
@@ -30,6 +34,8 @@ class Settings:
     tags: dict[str, str] = field(default_factory=dict)
     #: Tags that may appear in public output; every other tag is internal (fail closed).
     public_tags: tuple[str, ...] = ()
+    #: Trigger vocabulary for trend analysis; an unknown trigger warns. Empty: any trigger.
+    triggers: tuple[str, ...] = DEFAULT_TRIGGERS
     #: Page title pattern; fields: {title}, {date}, {id}, {severity}.
     title_pattern: str = DEFAULT_TITLE_PATTERN
     #: Extra deny regexes for the public leak guard.

@@ -1,0 +1,140 @@
+"""Load a whole knowledge base: every file, the KB-wide roles, and cross-file checks.
+
+`load_knowledge_base(settings)` is the first stage of every build and of `pmkb check`. It
+never raises for user input: unreadable and invalid files become problems, and every valid
+incident is kept. Cross-file checks (unique ids, `related` and `recurrence_of` pointing at
+known incidents) run once all files are read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from .loader import (
+    LoadProblem,
+    RawPostmortem,
+    discover_postmortem_files,
+    display_name,
+    parse_document,
+    read_postmortem,
+    read_text_file,
+)
+from .model import Incident
+from .problems import Problems
+from .settings import Settings
+from .validate import IncidentValidator, read_roles, suggest, validate_postmortem
+
+ROLES_FILE = "_roles.yml"
+
+
+@dataclass
+class KnowledgeBase:
+    """The valid incidents of one knowledge base, and what was wrong with the rest."""
+
+    incidents: list[Incident]
+    problems: Problems
+    roles: dict[str, str] = field(default_factory=dict)
+    #: Display names of files that were not published because of errors.
+    skipped: list[str] = field(default_factory=list)
+
+    def by_id(self) -> dict[str, Incident]:
+        return {incident.id: incident for incident in self.incidents}
+
+
+def load_knowledge_base(settings: Settings) -> KnowledgeBase:
+    """Read, validate and cross-check every postmortem under `settings.source_dir`."""
+    problems = Problems()
+    source_dir = settings.source_dir
+    if not source_dir.is_dir():
+        problems.error(str(source_dir), None, "source_dir", "folder not found; expected the "
+                       "folder holding the postmortem files")
+        return KnowledgeBase([], problems)
+    roles = load_roles(source_dir, settings, problems)
+    incidents: list[Incident] = []
+    skipped: list[str] = []
+    for path in discover_postmortem_files(source_dir):
+        incident = _load_one(path, settings, roles, problems)
+        if incident is None:
+            skipped.append(display_name(path, source_dir))
+        else:
+            incidents.append(incident)
+    incidents = _drop_duplicate_ids(incidents, problems, skipped)
+    incidents = _drop_broken_references(incidents, problems)
+    incidents.sort(key=lambda incident: (incident.date, incident.id), reverse=True)
+    return KnowledgeBase(incidents, problems, roles, skipped)
+
+
+def _load_one(
+    path: Path, settings: Settings, roles: dict[str, str], problems: Problems
+) -> Incident | None:
+    try:
+        raw = read_postmortem(path, settings.source_dir)
+    except LoadProblem as exc:
+        problems.items.append(exc.problem)
+        return None
+    incident, found = validate_postmortem(raw, settings, roles)
+    problems.extend(found)
+    return incident
+
+
+def load_roles(source_dir: Path, settings: Settings, problems: Problems) -> dict[str, str]:
+    """The KB-wide `@handle: role` map from `_roles.yml` (empty when absent)."""
+    path = source_dir / ROLES_FILE
+    if not path.is_file():
+        return {}
+    display = display_name(path, source_dir)
+    try:
+        data, lines = parse_document(read_text_file(path, display), display)
+    except LoadProblem as exc:
+        problems.items.append(exc.problem)
+        return {}
+    validator = IncidentValidator(RawPostmortem(path, display, data, lines), settings, {})
+    roles = read_roles(data, "", validator)
+    problems.extend(validator.problems)
+    return roles
+
+
+def _drop_duplicate_ids(
+    incidents: list[Incident], problems: Problems, skipped: list[str]
+) -> list[Incident]:
+    first_by_id: dict[str, Incident] = {}
+    kept = []
+    for incident in incidents:
+        first = first_by_id.setdefault(incident.id, incident)
+        if first is incident:
+            kept.append(incident)
+            continue
+        problems.error(incident.source, incident.line_of("id"), "id",
+                       f"'{incident.id}' is already the id of {first.source}; "
+                       "expected an id unique across the knowledge base")
+        skipped.append(incident.source)
+    return kept
+
+
+def _drop_broken_references(incidents: list[Incident], problems: Problems) -> list[Incident]:
+    """Report `related`/`recurrence_of` ids that name no incident, and keep the incident
+    without them: a typo in a cross-reference must not unpublish a valid postmortem."""
+    known = sorted(incident.id for incident in incidents)
+    known_set = set(known)
+
+    def is_valid(incident: Incident, path: str, ref: str) -> bool:
+        if ref == incident.id:
+            message = "an incident cannot refer to itself"
+        elif ref not in known_set:
+            message = (f"no incident has id '{ref}'{suggest(ref, known)}; "
+                       "expected the id of another incident")
+        else:
+            return True
+        problems.error(incident.source, incident.line_of(path), path, message)
+        return False
+
+    checked = []
+    for incident in incidents:
+        related = tuple(ref for index, ref in enumerate(incident.related)
+                        if is_valid(incident, f"related[{index}]", ref))
+        recurrence_of = incident.recurrence_of
+        if recurrence_of and not is_valid(incident, "recurrence_of", recurrence_of):
+            recurrence_of = None
+        checked.append(replace(incident, related=related, recurrence_of=recurrence_of))
+    return checked

@@ -1,0 +1,548 @@
+"""Turn one raw postmortem into a validated `Incident`, collecting every problem.
+
+The YAML layer hands over strings; this module knows what each field means and converts it
+(dates, timestamps with the KB time zone, `HH:MM` timeline entries, severities, bools).
+It never stops at the first problem: an author fixes a file in one pass. A file with any
+error yields no incident; warnings (an unknown tag) keep it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import re
+from collections.abc import Callable
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from .loader import RawPostmortem
+from .model import (
+    FOLLOW_UP_STATUSES,
+    LEARNING_CATEGORIES,
+    STATUSES,
+    TIMELINE_KINDS,
+    Evidence,
+    FollowUp,
+    Impact,
+    Incident,
+    PublicView,
+    TimelineEntry,
+)
+from .problems import Problems
+from .settings import Settings
+
+T = TypeVar("T")
+
+ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+HANDLE_PATTERN = re.compile(r"^@[A-Za-z0-9][A-Za-z0-9_.-]*$")
+_SEVERITY_SHORTHAND = re.compile(r"^sev[\s_-]*(\d+)$", re.IGNORECASE)
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_TIME = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$")
+_TIMESTAMP = re.compile(
+    r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$"
+)
+_TRUE = {"true", "yes", "on"}
+_FALSE = {"false", "no", "off"}
+
+TOP_LEVEL_FIELDS = (
+    "id", "title", "date", "status", "severity", "services", "tags", "trigger", "impact",
+    "commander", "owner", "drafted", "published", "key_learning", "summary", "timeline",
+    "contributors", "mitigators", "risks", "learnings", "surprises", "went_well",
+    "went_wrong", "got_lucky", "five_whys", "evidence", "unknowns", "follow_ups", "related",
+    "recurrence_of", "links", "roles", "public", "body",
+)  # fmt: skip
+IMPACT_FIELDS = ("started", "detected", "mitigated", "resolved", "customer", "data_loss")
+TIMELINE_FIELDS = ("at", "event", "kind", "public")
+EVIDENCE_FIELDS = ("caption", "link", "file")
+FOLLOW_UP_FIELDS = ("action", "owner", "due", "status", "ticket", "priority", "public")
+PUBLIC_FIELDS = ("title", "summary", "impact", "remediation", "services", "key_learning")
+REQUIRED_FIELDS = ("title", "date", "severity")
+TEXT_LIST_FIELDS = (
+    "contributors", "mitigators", "risks", "surprises", "went_well", "went_wrong", "got_lucky",
+    "five_whys", "unknowns",
+)
+
+
+def suggest(name: str, known: tuple[str, ...] | list[str]) -> str:
+    """' (did you mean `x`?)' for a near miss, else ''."""
+    close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
+    return f" (did you mean `{close[0]}`?)" if close else ""
+
+
+def normalise_severity(value: str, scale: tuple[str, ...]) -> str | None:
+    """`sev1`, `Sev 1`, `SEV_1` → `SEV-1` when that is on the scale; None if unknown."""
+    text = value.strip()
+    shorthand = _SEVERITY_SHORTHAND.match(text)
+    if shorthand:
+        text = f"SEV-{int(shorthand.group(1))}"
+    for level in scale:
+        if level.lower() == text.lower():
+            return level
+    return None
+
+
+def zone_for(settings: Settings) -> dt.tzinfo:
+    """The KB time zone (validated by the plugin config; UTC here if unknown)."""
+    try:
+        return ZoneInfo(settings.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        return dt.timezone.utc
+
+
+class IncidentValidator:
+    """Validate one raw postmortem. Use `validate_postmortem()`."""
+
+    def __init__(self, raw: RawPostmortem, settings: Settings, roles: dict[str, str]) -> None:
+        self.raw = raw
+        self.settings = settings
+        self.kb_roles = roles
+        self.problems = Problems()
+        self.zone = zone_for(settings)
+
+    # -- reporting ---------------------------------------------------------------------
+    def error(self, path: str, message: str) -> None:
+        self.problems.error(self.raw.display, self._line(path), path, message)
+
+    def warning(self, path: str, message: str) -> None:
+        self.problems.warning(self.raw.display, self._line(path), path, message)
+
+    def _line(self, path: str) -> int | None:
+        while path:
+            if path in self.raw.lines:
+                return self.raw.lines[path]
+            parent = re.sub(r"(\.[^.\[\]]+|\[\d+\])$", "", path)
+            path = "" if parent == path else parent
+        return None
+
+    # -- typed readers -----------------------------------------------------------------
+    def text(self, value: Any, path: str, required: bool = False) -> str | None:
+        if value is None:
+            if required:
+                self.error(path, "is required; expected text")
+            return None
+        if not isinstance(value, str):
+            self.error(path, f"is {_kind(value)}; expected text")
+            return None
+        if required and not value.strip():
+            self.error(path, "is empty; expected text")
+            return None
+        return value.strip()
+
+    def text_list(self, value: Any, path: str) -> tuple[str, ...]:
+        if value is None:
+            return ()
+        if isinstance(value, str):
+            return (value.strip(),) if value.strip() else ()
+        if not isinstance(value, list):
+            self.error(path, f"is {_kind(value)}; expected a list of text")
+            return ()
+        items = []
+        for index, item in enumerate(value):
+            text = self.text(item, f"{path}[{index}]", required=True)
+            if text is not None:
+                items.append(text)
+        return tuple(items)
+
+    def mapping(self, value: Any, path: str, fields: tuple[str, ...]) -> dict[str, Any]:
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            self.error(path, f"is {_kind(value)}; expected a mapping with {', '.join(fields)}")
+            return {}
+        for key in value:
+            if key not in fields:
+                self.error(
+                    f"{path}.{key}",
+                    f"unknown field{suggest(key, fields)}; expected one of {', '.join(fields)}",
+                )
+        return value
+
+    def items(self, value: Any, path: str) -> list[tuple[str, Any]]:
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            self.error(path, f"is {_kind(value)}; expected a list")
+            return []
+        return [(f"{path}[{index}]", item) for index, item in enumerate(value)]
+
+    def date(self, value: Any, path: str, required: bool = False) -> dt.date | None:
+        text = self.text(value, path, required)
+        if text is None:
+            return None
+        if not _DATE.match(text):
+            self.error(path, f"'{text}' is not a date; expected YYYY-MM-DD")
+            return None
+        try:
+            return dt.date.fromisoformat(text)
+        except ValueError:
+            self.error(path, f"'{text}' is not a real date; expected YYYY-MM-DD")
+            return None
+
+    def timestamp(self, value: Any, path: str) -> dt.datetime | None:
+        text = self.text(value, path)
+        if text is None:
+            return None
+        if not _TIMESTAMP.match(text):
+            self.error(
+                path, f"'{text}' is not a timestamp; expected e.g. 2024-03-01T14:25:00+00:00"
+            )
+            return None
+        try:
+            stamp = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            self.error(path, f"'{text}' is not a real date and time")
+            return None
+        return stamp if stamp.tzinfo else stamp.replace(tzinfo=self.zone)
+
+    def boolean(self, value: Any, path: str) -> bool | None:
+        if value is None:
+            return None
+        if isinstance(value, str) and value.lower() in _TRUE | _FALSE:
+            return value.lower() in _TRUE
+        self.error(path, f"'{value}' is not true or false; expected true or false")
+        return None
+
+    def choice(self, value: Any, path: str, options: tuple[str, ...], default: str) -> str:
+        text = self.text(value, path)
+        if text is None:
+            return default
+        if text.lower() not in options:
+            self.error(
+                path, f"'{text}' is not allowed{suggest(text.lower(), options)}; "
+                f"expected one of {', '.join(options)}",
+            )
+            return default
+        return text.lower()
+
+    def each(
+        self, value: Any, path: str, read: Callable[[dict[str, Any], str], T | None],
+        fields: tuple[str, ...],
+    ) -> tuple[T, ...]:
+        """Read a list of mappings, each with `read(mapping, path)`."""
+        result = []
+        for item_path, item in self.items(value, path):
+            if not isinstance(item, dict):
+                self.error(item_path, f"is {_kind(item)}; expected a mapping with "
+                           f"{', '.join(fields)}")
+                continue
+            self.mapping(item, item_path, fields)
+            parsed = read(item, item_path)
+            if parsed is not None:
+                result.append(parsed)
+        return tuple(result)
+
+    # -- the incident ------------------------------------------------------------------
+    def validate(self) -> Incident | None:
+        data = self.raw.data
+        for key in data:
+            if key not in TOP_LEVEL_FIELDS:
+                self.error(key, f"unknown field{suggest(key, TOP_LEVEL_FIELDS)}")
+        for key in REQUIRED_FIELDS:
+            if data.get(key) is None:
+                self.error(key, f"is required; expected {_REQUIRED_HINT[key]}")
+        if self.raw.is_markdown and "body" in data:
+            self.error("body", "the narrative of a .md file goes after the front matter")
+
+        date = self.date(data.get("date"), "date", required="date" in data)
+        drafted = self.date(data.get("drafted"), "drafted")
+        published = self.date(data.get("published"), "published")
+        self.check_dates(date, drafted, published)
+        body = self.raw.body if self.raw.is_markdown else self.text(data.get("body"), "body")
+        # Read every field before deciding, so one pass reports every problem in the file.
+        fields: dict[str, Any] = {
+            "id": self.incident_id(data.get("id")),
+            "source": self.raw.display,
+            "title": self.text(data.get("title"), "title", required="title" in data),
+            "date": date,
+            "severity": self.severity(data.get("severity")),
+            "status": self.choice(data.get("status"), "status", STATUSES, "draft"),
+            "services": self.text_list(data.get("services"), "services"),
+            "tags": self.tags(data.get("tags")),
+            "trigger": self.trigger(data.get("trigger")),
+            "impact": self.impact(data.get("impact")),
+            "commander": self.text(data.get("commander"), "commander"),
+            "owner": self.text(data.get("owner"), "owner"),
+            "drafted": drafted,
+            "published": published,
+            "key_learning": self.text(data.get("key_learning"), "key_learning"),
+            "summary": self.text(data.get("summary"), "summary"),
+            "timeline": self.timeline(data.get("timeline"), date),
+            "learnings": self.learnings(data.get("learnings")),
+            "evidence": self.evidence(data.get("evidence")),
+            "follow_ups": self.follow_ups(data.get("follow_ups")),
+            "related": self.ids(data.get("related"), "related"),
+            "recurrence_of": self.single_id(data.get("recurrence_of"), "recurrence_of"),
+            "links": self.links(data.get("links")),
+            "roles": {**self.kb_roles, **read_roles(data.get("roles"), "roles", self)},
+            "public": self.public(data.get("public")),
+            "body": (body or "").strip("\n"),
+            "lines": dict(self.raw.lines),
+        }
+        for name in TEXT_LIST_FIELDS:
+            fields[name] = self.text_list(data.get(name), name)
+        if self.problems.errors or None in (fields["title"], date, fields["severity"]):
+            return None
+        return Incident(**fields)
+
+    def incident_id(self, value: Any) -> str:
+        if value is None:
+            stem = self.raw.path.stem
+            if not ID_PATTERN.match(stem):
+                self.error("id", f"the file name '{stem}' is not a valid id; add "
+                           "`id:` with lowercase letters, digits and hyphens")
+            return stem
+        text = self.text(value, "id") or ""
+        if not ID_PATTERN.match(text):
+            self.error("id", f"'{text}' is not a valid id; expected lowercase letters, "
+                       "digits and hyphens, starting with a letter or digit")
+        return text
+
+    def severity(self, value: Any) -> str | None:
+        text = self.text(value, "severity")
+        if text is None:
+            return None
+        level = normalise_severity(text, self.settings.severities)
+        if level is None:
+            self.error("severity", f"'{text}' is not on the severity scale; expected one of "
+                       f"{', '.join(self.settings.severities)}")
+        return level
+
+    def tags(self, value: Any) -> tuple[str, ...]:
+        tags = tuple(dict.fromkeys(tag.lower() for tag in self.text_list(value, "tags")))
+        vocabulary = tuple(self.settings.tags)
+        for index, tag in enumerate(tags):
+            if vocabulary and tag not in vocabulary:
+                self.warning(f"tags[{index}]", f"unknown tag '{tag}'{suggest(tag, vocabulary)}; "
+                             "add it to the `tags` vocabulary or use a known one")
+        return tags
+
+    def trigger(self, value: Any) -> str | None:
+        text = self.text(value, "trigger")
+        if text is None:
+            return None
+        trigger = text.lower()
+        if self.settings.triggers and trigger not in self.settings.triggers:
+            self.warning("trigger", f"unknown trigger '{text}'"
+                         f"{suggest(trigger, self.settings.triggers)}; expected one of "
+                         f"{', '.join(self.settings.triggers)}")
+        return trigger
+
+    def impact(self, value: Any) -> Impact:
+        data = self.mapping(value, "impact", IMPACT_FIELDS)
+        stamps = {name: self.timestamp(data.get(name), f"impact.{name}")
+                  for name in IMPACT_FIELDS[:4]}
+        present = [(name, stamp) for name, stamp in stamps.items() if stamp is not None]
+        for (earlier, first), (later, second) in zip(present, present[1:]):
+            if second < first:
+                self.error(f"impact.{later}", f"is before impact.{earlier}; expected "
+                           "started ≤ detected ≤ mitigated ≤ resolved")
+        return Impact(
+            **stamps,
+            customer=self.text(data.get("customer"), "impact.customer"),
+            data_loss=self.boolean(data.get("data_loss"), "impact.data_loss"),
+        )
+
+    def timeline(self, value: Any, date: dt.date | None) -> tuple[TimelineEntry, ...]:
+        entries: list[TimelineEntry] = []
+        previous: TimelineEntry | None = None
+        for path, item in self.items(value, "timeline"):
+            if not isinstance(item, dict):
+                self.error(path, f"is {_kind(item)}; expected a mapping with at, event")
+                continue
+            self.mapping(item, path, TIMELINE_FIELDS)
+            event = self.text(item.get("event"), f"{path}.event", required=True)
+            resolved = self.timeline_at(item.get("at"), f"{path}.at", previous, date)
+            if resolved is None or event is None:
+                continue
+            at, date_only = resolved
+            entry = TimelineEntry(
+                at=at, event=event,
+                kind=self.choice(item.get("kind"), f"{path}.kind", TIMELINE_KINDS, "")
+                or None,
+                public=bool(self.boolean(item.get("public"), f"{path}.public")),
+                date_only=date_only, line=self._line(path),
+            )
+            if previous is not None and _is_before(entry, previous):
+                self.error(f"{path}.at", f"{_when(entry)} is before the entry above it "
+                           f"({_when(previous)}); expected entries in time order (write a "
+                           "full timestamp for an entry on a later day)")
+            entries.append(entry)
+            previous = entry
+        return tuple(entries)
+
+    def timeline_at(
+        self, value: Any, path: str, previous: TimelineEntry | None, date: dt.date | None
+    ) -> tuple[dt.datetime, bool] | None:
+        text = self.text(value, path, required=True)
+        if text is None:
+            return None
+        if _DATE.match(text):
+            day = self.date(text, path)
+            return (dt.datetime.combine(day, dt.time(), self.zone), True) if day else None
+        clock = _TIME.match(text)
+        if clock:
+            hour, minute, second = (int(part or 0) for part in clock.groups())
+            if hour > 23 or minute > 59 or second > 59:
+                self.error(path, f"'{text}' is not a real time; expected HH:MM")
+                return None
+            if previous is not None:
+                base = previous.at
+                day, zone = base.date(), base.tzinfo
+            elif date is not None:
+                day, zone = date, self.zone
+            else:
+                return None
+            return dt.datetime.combine(day, dt.time(hour, minute, second), zone), False
+        stamp = self.timestamp(text, path)
+        return (stamp, False) if stamp else None
+
+    def check_dates(
+        self, date: dt.date | None, drafted: dt.date | None, published: dt.date | None
+    ) -> None:
+        if date and drafted and drafted < date:
+            self.error("drafted", "is before the incident date; expected a later date")
+        if drafted and published and published < drafted:
+            self.error("published", "is before `drafted`; expected a later date")
+
+    def learnings(self, value: Any) -> dict[str, tuple[str, ...]]:
+        if isinstance(value, list) or isinstance(value, str):
+            items = self.text_list(value, "learnings")
+            return {"general": items} if items else {}
+        data = self.mapping(value, "learnings", LEARNING_CATEGORIES)
+        return {
+            category: items
+            for category in LEARNING_CATEGORIES
+            if (items := self.text_list(data.get(category), f"learnings.{category}"))
+        }
+
+    def evidence(self, value: Any) -> tuple[Evidence, ...]:
+        return self.each(value, "evidence", self.one_evidence, EVIDENCE_FIELDS)
+
+    def one_evidence(self, item: dict[str, Any], path: str) -> Evidence | None:
+        caption = self.text(item.get("caption"), f"{path}.caption", required=True)
+        link = self.text(item.get("link"), f"{path}.link")
+        file = self.text(item.get("file"), f"{path}.file")
+        if not link and not file:
+            self.error(path, "has neither `link` nor `file`; expected one of them")
+        if file and not self.evidence_file_exists(file):
+            self.error(f"{path}.file", f"'{file}' does not exist next to the postmortem; "
+                       "expected a path relative to this file")
+            return None
+        return Evidence(caption, link, file) if caption else None
+
+    def evidence_file_exists(self, file: str) -> bool:
+        folder = self.raw.path.parent.resolve()
+        target = (folder / file).resolve()
+        source_root = self.settings.source_dir.resolve()
+        return target.is_file() and source_root in target.parents
+
+    def follow_ups(self, value: Any) -> tuple[FollowUp, ...]:
+        return self.each(value, "follow_ups", self.one_follow_up, FOLLOW_UP_FIELDS)
+
+    def one_follow_up(self, item: dict[str, Any], path: str) -> FollowUp | None:
+        action = self.text(item.get("action"), f"{path}.action", required=True)
+        follow_up = FollowUp(
+            action=action or "",
+            owner=self.text(item.get("owner"), f"{path}.owner"),
+            due=self.date(item.get("due"), f"{path}.due"),
+            status=self.choice(item.get("status"), f"{path}.status", FOLLOW_UP_STATUSES, "open"),
+            ticket=self.text(item.get("ticket"), f"{path}.ticket"),
+            priority=self.text(item.get("priority"), f"{path}.priority"),
+            public=bool(self.boolean(item.get("public"), f"{path}.public")),
+        )
+        return follow_up if action else None
+
+    def ids(self, value: Any, path: str) -> tuple[str, ...]:
+        ids = self.text_list(value, path)
+        for index, item in enumerate(ids):
+            if not ID_PATTERN.match(item):
+                self.error(f"{path}[{index}]", f"'{item}' is not an incident id")
+        return ids
+
+    def single_id(self, value: Any, path: str) -> str | None:
+        text = self.text(value, path)
+        if text is not None and not ID_PATTERN.match(text):
+            self.error(path, f"'{text}' is not an incident id")
+        return text
+
+    def links(self, value: Any) -> dict[str, str]:
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            self.error("links", f"is {_kind(value)}; expected a mapping of name: URL")
+            return {}
+        links = {}
+        for name, url in value.items():
+            text = self.text(url, f"links.{name}", required=True)
+            if text is not None:
+                links[name] = text
+        return links
+
+    def public(self, value: Any) -> PublicView | None:
+        if value is None:
+            return None
+        data = self.mapping(value, "public", PUBLIC_FIELDS)
+        if not data:
+            return None
+        return PublicView(
+            summary=self.text(data.get("summary"), "public.summary") or "",
+            title=self.text(data.get("title"), "public.title"),
+            impact=self.text(data.get("impact"), "public.impact"),
+            remediation=self.text(data.get("remediation"), "public.remediation"),
+            services=self.text_list(data.get("services"), "public.services"),
+            key_learning=self.text(data.get("key_learning"), "public.key_learning"),
+        )
+
+
+def read_roles(value: Any, path: str, validator: IncidentValidator) -> dict[str, str]:
+    """A `@handle: role` mapping, from a file's `roles` or from `_roles.yml`."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        validator.error(path, f"is {_kind(value)}; expected a mapping of '@handle': role")
+        return {}
+    roles = {}
+    for handle, role in value.items():
+        where = f"{path}.{handle}" if path else handle
+        if not HANDLE_PATTERN.match(handle):
+            validator.error(where, f"'{handle}' is not a handle; expected '@name' (quoted)")
+            continue
+        text = validator.text(role, where, required=True)
+        if text is not None:
+            roles[handle] = text
+    return roles
+
+
+_REQUIRED_HINT = {
+    "title": "a short description of the incident",
+    "date": "the date the incident started, YYYY-MM-DD",
+    "severity": "a severity such as SEV-2",
+}
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return f"'{value}'"
+
+
+def _is_before(entry: TimelineEntry, previous: TimelineEntry) -> bool:
+    """Out of order? A date-only entry stands for its whole day, so it compares by day."""
+    if entry.date_only or previous.date_only:
+        return entry.at.date() < previous.at.date()
+    return entry.at < previous.at
+
+
+def _when(entry: TimelineEntry) -> str:
+    return entry.at.date().isoformat() if entry.date_only else entry.at.isoformat(" ", "minutes")
+
+
+def validate_postmortem(
+    raw: RawPostmortem, settings: Settings, roles: dict[str, str]
+) -> tuple[Incident | None, Problems]:
+    """Validate one raw file: the incident (None when it has errors) and its problems."""
+    validator = IncidentValidator(raw, settings, roles)
+    incident = validator.validate()
+    return incident, validator.problems

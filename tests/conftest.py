@@ -1,0 +1,63 @@
+"""Fixtures shared by every test module (no tests here).
+
+Browser fixtures wrap `browser_support`: one Chromium per test session (per xdist worker),
+a fresh browser context per test, and a local server for built sites.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import ExitStack
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page
+
+from browser_support import (
+    OpenPage,
+    PageWatch,
+    ServeDir,
+    launch_chromium,
+    missing_chromium_problem,
+    serve_directory,
+    watch_page,
+)
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    """The checkout root (the example knowledge base)."""
+    return Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def chromium_browser() -> Iterator[Browser]:
+    """The system Chromium; a missing browser fails the test, it never skips it."""
+    if problem := missing_chromium_problem():
+        pytest.fail(problem, pytrace=False)
+    with launch_chromium() as browser:
+        yield browser
+
+
+@pytest.fixture
+def serve_dir() -> Iterator[ServeDir]:
+    """`serve_dir(path) -> base_url`; every server started stops when the test ends."""
+    with ExitStack() as servers:
+        yield lambda root: servers.enter_context(serve_directory(root))
+
+
+@pytest.fixture
+def open_page(chromium_browser: Browser) -> Iterator[OpenPage]:
+    """`open_page(url) -> (page, watch)`: a watched page in a fresh context, already loaded."""
+    context = chromium_browser.new_context()
+
+    def open_url(url: str) -> tuple[Page, PageWatch]:
+        page = context.new_page()
+        watch = watch_page(page)
+        page.goto(url)
+        return page, watch
+
+    try:
+        yield open_url
+    finally:
+        context.close()

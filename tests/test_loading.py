@@ -80,8 +80,11 @@ def test_severity_is_normalised(tmp_path: Path, written: str) -> None:
 
 
 def test_naive_timestamps_take_the_kb_timezone(tmp_path: Path) -> None:
-    write(tmp_path, "a.md", front("impact:\n  started: 2024-01-01T10:00:00\n"
-                                  "  resolved: 2024-01-01T11:30:00+01:00\n"))
+    write(
+        tmp_path,
+        "a.md",
+        front("impact:\n  started: 2024-01-01T10:00:00\n  resolved: 2024-01-01T11:30:00+01:00\n"),
+    )
     incident = load(tmp_path, timezone="Europe/Berlin").incidents[0]
     assert incident.impact.started is not None
     assert incident.impact.started.utcoffset() == dt.timedelta(hours=1)
@@ -89,13 +92,21 @@ def test_naive_timestamps_take_the_kb_timezone(tmp_path: Path) -> None:
 
 
 def test_hh_mm_entries_follow_the_entry_before_and_date_only_entries(tmp_path: Path) -> None:
-    write(tmp_path, "a.md", front(
-        "timeline:\n  - {at: '09:00', event: first}\n  - {at: 2024-01-02, event: next day}\n"
-        "  - {at: '08:15', event: morning after}\n  - {at: '08:15', event: same time}\n"))
+    write(
+        tmp_path,
+        "a.md",
+        front(
+            "timeline:\n  - {at: '09:00', event: first}\n  - {at: 2024-01-02, event: next day}\n"
+            "  - {at: '08:15', event: morning after}\n  - {at: '08:15', event: same time}\n"
+        ),
+    )
     timeline = load(tmp_path).incidents[0].timeline
     assert [e.at.isoformat() for e in timeline] == [
-        "2024-01-01T09:00:00+00:00", "2024-01-02T00:00:00+00:00",
-        "2024-01-02T08:15:00+00:00", "2024-01-02T08:15:00+00:00"]
+        "2024-01-01T09:00:00+00:00",
+        "2024-01-02T00:00:00+00:00",
+        "2024-01-02T08:15:00+00:00",
+        "2024-01-02T08:15:00+00:00",
+    ]
     assert [e.date_only for e in timeline] == [False, True, False, False]
 
 
@@ -106,8 +117,11 @@ def test_bom_and_crlf_are_accepted(tmp_path: Path) -> None:
 
 
 def test_yaml_files_carry_the_narrative_under_body(tmp_path: Path) -> None:
-    write(tmp_path, "sub/b.yaml", "title: T\ndate: 2024-01-01\nseverity: SEV-1\nbody: |\n"
-          "  ## Story\n  text\n")
+    write(
+        tmp_path,
+        "sub/b.yaml",
+        "title: T\ndate: 2024-01-01\nseverity: SEV-1\nbody: |\n  ## Story\n  text\n",
+    )
     incident = load(tmp_path).incidents[0]
     assert incident.body == "## Story\ntext" and incident.source == "postmortems/sub/b.yaml"
 
@@ -133,28 +147,44 @@ BAD_FILES = {
     "no front matter": ("# Just markdown\n", ["a.md:1", "no front matter"]),
     "top level a list": ("---\n- a\n- b\n---\n", ["a.md:2", "top level is a list"]),
     "empty file": ("", ["a.md", "empty"]),
-    "impossible date": (front("").replace("2024-01-01", "2023-02-30"),
-                        ["a.md:3", "date", "not a real date"]),
-    "impossible time": (front("timeline:\n  - {at: '25:61', event: x}\n"),
-                        ["a.md:6", "timeline[0].at", "not a real time"]),
-    "impossible timestamp": (front("impact:\n  started: 2024-01-01T24:30:00Z\n"),
-                             ["a.md:6", "impact.started", "not a real date and time"]),
+    "impossible date": (
+        front("").replace("2024-01-01", "2023-02-30"),
+        ["a.md:3", "date", "not a real date"],
+    ),
+    "impossible time": (
+        front("timeline:\n  - {at: '25:61', event: x}\n"),
+        ["a.md:6", "timeline[0].at", "not a real time"],
+    ),
+    "impossible timestamp": (
+        front("impact:\n  started: 2024-01-01T24:30:00Z\n"),
+        ["a.md:6", "impact.started", "not a real date and time"],
+    ),
     "missing required": ("---\ndate: 2024-01-01\n---\n", ["a.md", "title", "is required"]),
-    "severity off the scale": (front("").replace("SEV-3", "SEV-9"),
-                               ["a.md:4", "severity", "SEV-1, SEV-2"]),
-    "timeline out of order": (front("timeline:\n  - {at: '10:00', event: a}\n"
-                                    "  - {at: '09:00', event: b}\n"),
-                              ["a.md:7", "timeline[1].at", "time order"]),
-    "impact out of order": (front("impact:\n  started: 2024-01-01T10:00:00Z\n"
-                                  "  detected: 2024-01-01T09:00:00Z\n"),
-                            ["a.md:7", "impact.detected", "started ≤ detected"]),
-    "bad bool": (front("impact:\n  data_loss: maybe\n"),
-                 ["a.md:6", "impact.data_loss", "true or false"]),
-    "unknown follow-up field": (front("follow_ups:\n  - {action: x, onwer: y}\n"),
-                                ["a.md:6", "follow_ups[0].onwer", "did you mean `owner`"]),
+    "severity off the scale": (
+        front("").replace("SEV-3", "SEV-9"),
+        ["a.md:4", "severity", "SEV-1, SEV-2"],
+    ),
+    "timeline out of order": (
+        front("timeline:\n  - {at: '10:00', event: a}\n  - {at: '09:00', event: b}\n"),
+        ["a.md:7", "timeline[1].at", "time order"],
+    ),
+    "impact out of order": (
+        front("impact:\n  started: 2024-01-01T10:00:00Z\n  detected: 2024-01-01T09:00:00Z\n"),
+        ["a.md:7", "impact.detected", "started ≤ detected"],
+    ),
+    "bad bool": (
+        front("impact:\n  data_loss: maybe\n"),
+        ["a.md:6", "impact.data_loss", "true or false"],
+    ),
+    "unknown follow-up field": (
+        front("follow_ups:\n  - {action: x, onwer: y}\n"),
+        ["a.md:6", "follow_ups[0].onwer", "did you mean `owner`"],
+    ),
     "bad id": (front("id: Not_A_Slug\n"), ["a.md:5", "id", "not a valid id"]),
-    "missing evidence file": (front("evidence:\n  - {caption: c, file: nope.png}\n"),
-                              ["a.md:6", "evidence[0].file", "does not exist"]),
+    "missing evidence file": (
+        front("evidence:\n  - {caption: c, file: nope.png}\n"),
+        ["a.md:6", "evidence[0].file", "does not exist"],
+    ),
 }
 
 
@@ -181,8 +211,11 @@ def test_files_over_one_megabyte_are_refused_unread(tmp_path: Path) -> None:
 
 
 def test_all_problems_of_a_file_are_reported_together(tmp_path: Path) -> None:
-    write(tmp_path, "a.md", front("summry: x\nfollow_ups:\n  - {due: 2024-13-01}\n")
-          .replace("SEV-3", "SEV-0"))
+    write(
+        tmp_path,
+        "a.md",
+        front("summry: x\nfollow_ups:\n  - {due: 2024-13-01}\n").replace("SEV-3", "SEV-0"),
+    )
     message = only_problem(tmp_path, "a.md")
     for part in ("summry", "severity", "follow_ups[0].action", "follow_ups[0].due"):
         assert part in message
@@ -194,8 +227,9 @@ def test_duplicate_ids_name_both_files(tmp_path: Path) -> None:
     kb = load(tmp_path)
     assert [i.source for i in kb.incidents] == ["postmortems/a.md"]
     (problem,) = kb.problems.errors
-    assert str(problem).startswith("postmortems/b.md:5: id: 'same' is already the id of "
-                                   "postmortems/a.md")
+    assert str(problem).startswith(
+        "postmortems/b.md:5: id: 'same' is already the id of postmortems/a.md"
+    )
 
 
 def test_unknown_reference_is_reported_and_incident_kept(tmp_path: Path) -> None:
@@ -223,7 +257,8 @@ def test_no_input_crashes_the_loader(tmp_path: Path) -> None:
         for _ in range(rng.randint(1, 8)):
             position = rng.randrange(len(data))
             data[position : position + rng.randint(0, 3)] = bytes(
-                rng.choice(b"-:[]{}&*!|>'\"\t\n #@%`\xff0") for _ in range(rng.randint(0, 3)))
+                rng.choice(b"-:[]{}&*!|>'\"\t\n #@%`\xff0") for _ in range(rng.randint(0, 3))
+            )
         write(tmp_path, "fuzz.md", bytes(data))
         kb = load(tmp_path)
         assert kb.incidents or kb.problems.errors, f"round {round_} lost the file silently"

@@ -47,8 +47,12 @@ def load_knowledge_base(settings: Settings) -> KnowledgeBase:
     problems = Problems()
     source_dir = settings.source_dir
     if not source_dir.is_dir():
-        problems.error(str(source_dir), None, "source_dir", "folder not found; expected the "
-                       "folder holding the postmortem files")
+        problems.error(
+            str(source_dir),
+            None,
+            "source_dir",
+            "folder not found; expected the folder holding the postmortem files",
+        )
         return KnowledgeBase([], problems)
     roles = load_roles(source_dir, settings, problems)
     incidents: list[Incident] = []
@@ -105,9 +109,13 @@ def _drop_duplicate_ids(
         if first is incident:
             kept.append(incident)
             continue
-        problems.error(incident.source, incident.line_of("id"), "id",
-                       f"'{incident.id}' is already the id of {first.source}; "
-                       "expected an id unique across the knowledge base")
+        problems.error(
+            incident.source,
+            incident.line_of("id"),
+            "id",
+            f"'{incident.id}' is already the id of {first.source}; "
+            "expected an id unique across the knowledge base",
+        )
         skipped.append(incident.source)
     return kept
 
@@ -122,8 +130,10 @@ def _drop_broken_references(incidents: list[Incident], problems: Problems) -> li
         if ref == incident.id:
             message = "an incident cannot refer to itself"
         elif ref not in known_set:
-            message = (f"no incident has id '{ref}'{suggest(ref, known)}; "
-                       "expected the id of another incident")
+            message = (
+                f"no incident has id '{ref}'{suggest(ref, known)}; "
+                "expected the id of another incident"
+            )
         else:
             return True
         problems.error(incident.source, incident.line_of(path), path, message)
@@ -131,8 +141,11 @@ def _drop_broken_references(incidents: list[Incident], problems: Problems) -> li
 
     checked = []
     for incident in incidents:
-        related = tuple(ref for index, ref in enumerate(incident.related)
-                        if is_valid(incident, f"related[{index}]", ref))
+        related = tuple(
+            ref
+            for index, ref in enumerate(incident.related)
+            if is_valid(incident, f"related[{index}]", ref)
+        )
         recurrence_of = incident.recurrence_of
         if recurrence_of and not is_valid(incident, "recurrence_of", recurrence_of):
             recurrence_of = None

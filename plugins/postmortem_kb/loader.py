@@ -132,9 +132,7 @@ def split_front_matter(text: str, display: str) -> tuple[str, str, int]:
     for index in range(1, len(lines)):
         if lines[index].rstrip() in ("---", "..."):
             return "\n".join(lines[1:index]), "\n".join(lines[index + 1 :]), 1
-    raise _problem(
-        display, 1, "front matter is not closed; end the fields with a line '---'"
-    )
+    raise _problem(display, 1, "front matter is not closed; end the fields with a line '---'")
 
 
 def _problem(display: str, line: int | None, message: str) -> LoadProblem:

@@ -8,6 +8,7 @@ never takes valid incidents down with it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 
@@ -23,7 +24,9 @@ class Problem:
 
     def __str__(self) -> str:
         where = self.file if self.line is None else f"{self.file}:{self.line}"
-        return f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
+        return (
+            f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
+        )
 
     @property
     def is_error(self) -> bool:
@@ -42,7 +45,7 @@ class Problems:
     def warning(self, file: str, line: int | None, field_name: str, message: str) -> None:
         self.items.append(Problem(file, line, field_name, message, "warning"))
 
-    def extend(self, other: Problems | list[Problem]) -> None:
+    def extend(self, other: Problems | Sequence[Problem]) -> None:
         self.items.extend(other.items if isinstance(other, Problems) else other)
 
     @property

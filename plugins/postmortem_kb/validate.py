@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import itertools
 import re
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -38,9 +39,7 @@ HANDLE_PATTERN = re.compile(r"^@[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _SEVERITY_SHORTHAND = re.compile(r"^sev[\s_-]*(\d+)$", re.IGNORECASE)
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _TIME = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$")
-_TIMESTAMP = re.compile(
-    r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$"
-)
+_TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$")
 _TRUE = {"true", "yes", "on"}
 _FALSE = {"false", "no", "off"}
 
@@ -58,8 +57,15 @@ FOLLOW_UP_FIELDS = ("action", "owner", "due", "status", "ticket", "priority", "p
 PUBLIC_FIELDS = ("title", "summary", "impact", "remediation", "services", "key_learning")
 REQUIRED_FIELDS = ("title", "date", "severity")
 TEXT_LIST_FIELDS = (
-    "contributors", "mitigators", "risks", "surprises", "went_well", "went_wrong", "got_lucky",
-    "five_whys", "unknowns",
+    "contributors",
+    "mitigators",
+    "risks",
+    "surprises",
+    "went_well",
+    "went_wrong",
+    "got_lucky",
+    "five_whys",
+    "unknowns",
 )
 
 
@@ -208,22 +214,27 @@ class IncidentValidator:
             return default
         if text.lower() not in options:
             self.error(
-                path, f"'{text}' is not allowed{suggest(text.lower(), options)}; "
+                path,
+                f"'{text}' is not allowed{suggest(text.lower(), options)}; "
                 f"expected one of {', '.join(options)}",
             )
             return default
         return text.lower()
 
     def each(
-        self, value: Any, path: str, read: Callable[[dict[str, Any], str], T | None],
+        self,
+        value: Any,
+        path: str,
+        read: Callable[[dict[str, Any], str], T | None],
         fields: tuple[str, ...],
     ) -> tuple[T, ...]:
         """Read a list of mappings, each with `read(mapping, path)`."""
         result = []
         for item_path, item in self.items(value, path):
             if not isinstance(item, dict):
-                self.error(item_path, f"is {_kind(item)}; expected a mapping with "
-                           f"{', '.join(fields)}")
+                self.error(
+                    item_path, f"is {_kind(item)}; expected a mapping with {', '.join(fields)}"
+                )
                 continue
             self.mapping(item, item_path, fields)
             parsed = read(item, item_path)
@@ -288,13 +299,19 @@ class IncidentValidator:
         if value is None:
             stem = self.raw.path.stem
             if not ID_PATTERN.match(stem):
-                self.error("id", f"the file name '{stem}' is not a valid id; add "
-                           "`id:` with lowercase letters, digits and hyphens")
+                self.error(
+                    "id",
+                    f"the file name '{stem}' is not a valid id; add "
+                    "`id:` with lowercase letters, digits and hyphens",
+                )
             return stem
         text = self.text(value, "id") or ""
         if not ID_PATTERN.match(text):
-            self.error("id", f"'{text}' is not a valid id; expected lowercase letters, "
-                       "digits and hyphens, starting with a letter or digit")
+            self.error(
+                "id",
+                f"'{text}' is not a valid id; expected lowercase letters, "
+                "digits and hyphens, starting with a letter or digit",
+            )
         return text
 
     def severity(self, value: Any) -> str | None:
@@ -303,8 +320,11 @@ class IncidentValidator:
             return None
         level = normalise_severity(text, self.settings.severities)
         if level is None:
-            self.error("severity", f"'{text}' is not on the severity scale; expected one of "
-                       f"{', '.join(self.settings.severities)}")
+            self.error(
+                "severity",
+                f"'{text}' is not on the severity scale; expected one of "
+                f"{', '.join(self.settings.severities)}",
+            )
         return level
 
     def tags(self, value: Any) -> tuple[str, ...]:
@@ -312,8 +332,11 @@ class IncidentValidator:
         vocabulary = tuple(self.settings.tags)
         for index, tag in enumerate(tags):
             if vocabulary and tag not in vocabulary:
-                self.warning(f"tags[{index}]", f"unknown tag '{tag}'{suggest(tag, vocabulary)}; "
-                             "add it to the `tags` vocabulary or use a known one")
+                self.warning(
+                    f"tags[{index}]",
+                    f"unknown tag '{tag}'{suggest(tag, vocabulary)}; "
+                    "add it to the `tags` vocabulary or use a known one",
+                )
         return tags
 
     def trigger(self, value: Any) -> str | None:
@@ -322,20 +345,27 @@ class IncidentValidator:
             return None
         trigger = text.lower()
         if self.settings.triggers and trigger not in self.settings.triggers:
-            self.warning("trigger", f"unknown trigger '{text}'"
-                         f"{suggest(trigger, self.settings.triggers)}; expected one of "
-                         f"{', '.join(self.settings.triggers)}")
+            self.warning(
+                "trigger",
+                f"unknown trigger '{text}'"
+                f"{suggest(trigger, self.settings.triggers)}; expected one of "
+                f"{', '.join(self.settings.triggers)}",
+            )
         return trigger
 
     def impact(self, value: Any) -> Impact:
         data = self.mapping(value, "impact", IMPACT_FIELDS)
-        stamps = {name: self.timestamp(data.get(name), f"impact.{name}")
-                  for name in IMPACT_FIELDS[:4]}
+        stamps = {
+            name: self.timestamp(data.get(name), f"impact.{name}") for name in IMPACT_FIELDS[:4]
+        }
         present = [(name, stamp) for name, stamp in stamps.items() if stamp is not None]
-        for (earlier, first), (later, second) in zip(present, present[1:]):
+        for (earlier, first), (later, second) in itertools.pairwise(present):
             if second < first:
-                self.error(f"impact.{later}", f"is before impact.{earlier}; expected "
-                           "started ≤ detected ≤ mitigated ≤ resolved")
+                self.error(
+                    f"impact.{later}",
+                    f"is before impact.{earlier}; expected "
+                    "started ≤ detected ≤ mitigated ≤ resolved",
+                )
         return Impact(
             **stamps,
             customer=self.text(data.get("customer"), "impact.customer"),
@@ -356,16 +386,20 @@ class IncidentValidator:
                 continue
             at, date_only = resolved
             entry = TimelineEntry(
-                at=at, event=event,
-                kind=self.choice(item.get("kind"), f"{path}.kind", TIMELINE_KINDS, "")
-                or None,
+                at=at,
+                event=event,
+                kind=self.choice(item.get("kind"), f"{path}.kind", TIMELINE_KINDS, "") or None,
                 public=bool(self.boolean(item.get("public"), f"{path}.public")),
-                date_only=date_only, line=self._line(path),
+                date_only=date_only,
+                line=self._line(path),
             )
             if previous is not None and _is_before(entry, previous):
-                self.error(f"{path}.at", f"{_when(entry)} is before the entry above it "
-                           f"({_when(previous)}); expected entries in time order (write a "
-                           "full timestamp for an entry on a later day)")
+                self.error(
+                    f"{path}.at",
+                    f"{_when(entry)} is before the entry above it "
+                    f"({_when(previous)}); expected entries in time order (write a "
+                    "full timestamp for an entry on a later day)",
+                )
             entries.append(entry)
             previous = entry
         return tuple(entries)
@@ -405,7 +439,7 @@ class IncidentValidator:
             self.error("published", "is before `drafted`; expected a later date")
 
     def learnings(self, value: Any) -> dict[str, tuple[str, ...]]:
-        if isinstance(value, list) or isinstance(value, str):
+        if isinstance(value, (list, str)):
             items = self.text_list(value, "learnings")
             return {"general": items} if items else {}
         data = self.mapping(value, "learnings", LEARNING_CATEGORIES)
@@ -425,8 +459,11 @@ class IncidentValidator:
         if not link and not file:
             self.error(path, "has neither `link` nor `file`; expected one of them")
         if file and not self.evidence_file_exists(file):
-            self.error(f"{path}.file", f"'{file}' does not exist next to the postmortem; "
-                       "expected a path relative to this file")
+            self.error(
+                f"{path}.file",
+                f"'{file}' does not exist next to the postmortem; "
+                "expected a path relative to this file",
+            )
             return None
         return Evidence(caption, link, file) if caption else None
 

@@ -1,0 +1,187 @@
+"""`pmkb`: the command line over the same core as the MkDocs plugin.
+
+Each subcommand is a small function; settings come from the knowledge base's own
+`mkdocs.yml` (`mkdocs.public.yml` for the public audience), so the CLI and the site can
+never disagree about options.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from mkdocs.config import load_config
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.exceptions import Abort, ConfigurationError, PluginError
+
+from .newfile import NewPostmortemError, write_new_postmortem
+from .settings import Settings
+from .site import plan_site
+
+CONFIG_FILES = {"internal": "mkdocs.yml", "public": "mkdocs.public.yml"}
+EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
+
+
+class CliError(Exception):
+    """A problem the user can fix; printed without a traceback."""
+
+
+def load_mkdocs_config(audience: str, config_file: str | None = None) -> MkDocsConfig:
+    """The audience's MkDocs config, with the plugin's options validated."""
+    path = Path(config_file or CONFIG_FILES[audience])
+    if not path.is_file():
+        raise CliError(f"{path}: not found; run pmkb in the knowledge base folder or pass -f")
+    try:
+        return load_config(config_file=str(path))
+    except ConfigurationError as exc:
+        raise CliError(f"{path}: {exc}") from None
+
+
+def load_settings(audience: str, config_file: str | None = None) -> Settings:
+    """Core settings as the audience's site build would use them."""
+    from .mkdocs_plugin.plugin import PostmortemsPlugin, settings_from_config
+
+    config = load_mkdocs_config(audience, config_file)
+    plugin = config.plugins.get("postmortems")
+    if not isinstance(plugin, PostmortemsPlugin):
+        raise CliError(f"{config.config_file_path}: the `postmortems` plugin is not enabled")
+    try:
+        return settings_from_config(plugin.config, config)
+    except PluginError as exc:
+        raise CliError(str(exc)) from None
+
+
+# -- subcommands -----------------------------------------------------------------------
+
+
+def cmd_new(args: argparse.Namespace) -> int:
+    settings = load_settings("internal", args.config_file)
+    try:
+        path = write_new_postmortem(
+            settings,
+            args.title,
+            severity=args.severity,
+            services=args.service or [],
+            tags=args.tag or [],
+            date=dt.date.fromisoformat(args.date) if args.date else None,
+        )
+    except NewPostmortemError as exc:
+        raise CliError(str(exc)) from None
+    print(f"Created {path}")
+    return EXIT_OK
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    settings = load_settings("internal", args.config_file)
+    plan = plan_site(settings)
+    for problem in sorted(plan.problems.items):
+        print(f"{problem.severity}: {problem}", file=sys.stderr)
+    errors, warnings = len(plan.problems.errors), len(plan.problems.warnings)
+    total = len(plan.kb.incidents) + len(plan.kb.skipped)
+    print(
+        f"{total} postmortem file(s): {len(plan.kb.incidents)} valid, "
+        f"{len(plan.public)} public; {errors} error(s), {warnings} warning(s)"
+    )
+    if plan.kb.skipped:
+        print("Not published because of errors: " + ", ".join(plan.kb.skipped))
+    failed = errors > 0 or (args.strict and warnings > 0)
+    return EXIT_PROBLEMS if failed else EXIT_OK
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from mkdocs.commands.build import build
+
+    audiences = ["internal", "public"] if args.audience == "both" else [args.audience]
+    for audience in audiences:
+        config_file = args.config_file if len(audiences) == 1 else None
+        config = load_mkdocs_config(audience, config_file)
+        config["strict"] = args.strict
+        config.plugins.on_startup(command="build", dirty=False)
+        try:
+            build(config)
+        except (Abort, PluginError) as exc:
+            raise CliError(f"{audience} build failed: {exc}") from None
+        finally:
+            config.plugins.on_shutdown()
+    return EXIT_OK
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from mkdocs.commands.serve import serve
+
+    config_file = args.config_file or CONFIG_FILES[args.audience]
+    try:
+        serve(config_file=config_file, dev_addr=args.dev_addr, livereload=True)
+    except (Abort, PluginError, ConfigurationError) as exc:
+        raise CliError(str(exc)) from None
+    return EXIT_OK
+
+
+# -- wiring ----------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="pmkb", description="Incident postmortem knowledge base: check, build, search."
+    )
+    parser.add_argument(
+        "-f",
+        "--config-file",
+        help="MkDocs config (default: mkdocs.yml, or mkdocs.public.yml for the public audience)",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    new = commands.add_parser("new", help="start a postmortem from the template")
+    new.add_argument("title")
+    new.add_argument("--severity", default=None, help="e.g. SEV-2 (default: the mildest)")
+    new.add_argument("--service", action="append", help="affected service (repeatable)")
+    new.add_argument("--tag", action="append", help="theme tag (repeatable)")
+    new.add_argument("--date", help="incident date, YYYY-MM-DD (default: today)")
+    new.set_defaults(run=cmd_new)
+
+    check = commands.add_parser("check", help="validate every postmortem file")
+    check.add_argument("--strict", action="store_true", help="fail on warnings too")
+    check.set_defaults(run=cmd_check)
+
+    build = commands.add_parser("build", help="build the site(s) and swap them into place")
+    build.add_argument("--audience", choices=["internal", "public", "both"], default="internal")
+    build.add_argument("--strict", action="store_true", help="fail on any warning")
+    build.set_defaults(run=cmd_build)
+
+    serve = commands.add_parser("serve", help="live preview while you write")
+    serve.add_argument("--audience", choices=["internal", "public"], default="internal")
+    serve.add_argument("--dev-addr", default=None, help="IP:PORT (default 127.0.0.1:8000)")
+    serve.set_defaults(run=cmd_serve)
+    return parser
+
+
+class _CliHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Marks the one handler `pmkb` adds, so calling `main()` twice adds it once."""
+
+
+def configure_logging() -> None:
+    """Show MkDocs' and our warnings as `WARNING - message` lines on stderr."""
+    logger = logging.getLogger("mkdocs")
+    if not any(isinstance(handler, _CliHandler) for handler in logger.handlers):
+        handler = _CliHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(levelname)-7s - %(message)s"))
+        logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    configure_logging()
+    try:
+        return int(args.run(args))
+    except CliError as exc:
+        print(f"pmkb: {exc}", file=sys.stderr)
+        return EXIT_PROBLEMS
+
+
+if __name__ == "__main__":
+    sys.exit(main())

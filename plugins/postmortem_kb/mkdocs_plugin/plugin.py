@@ -1,0 +1,227 @@
+"""The `postmortems` MkDocs plugin: a thin adapter over `postmortem_kb.site.plan_site`.
+
+Events, one job each:
+- `on_startup`: remember whether this is `serve` (live preview builds are not swapped).
+- `on_config`: turn the typed options into core `Settings`; point `site_dir` at a fresh
+  staging folder so a failing build never touches the published site.
+- `on_pre_build`: load, validate and plan the site (before MkDocs cleans any folder), and
+  report every problem at once.
+- `on_files`: add the generated pages and evidence files.
+- `on_post_build`: write data files (feeds, JSON) at the default priority; then, after every
+  other plugin has written its output (search index), run the public leak guard over every
+  output file and swap the staging folder into place.
+- `on_build_error`: throw the staging folder away; the previous site stays.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.exceptions import PluginError
+from mkdocs.plugins import BasePlugin, CombinedEvent, event_priority, get_plugin_logger
+from mkdocs.structure.files import File, Files
+from mkdocs.utils import CountHandler
+
+from ..formatting import slugify
+from ..leakguard import collect_private_strings, scan_site
+from ..publish import discard, publish, staging_dir_for
+from ..settings import Settings
+from ..site import SitePlan, plan_site
+from .config import PostmortemsConfig
+
+log = get_plugin_logger(__name__)
+
+#: Stylesheets and scripts shipped in the package; every one is added to every site.
+ASSETS_DIR = Path(__file__).resolve().parent.parent / "assets"
+ASSETS_URI = "assets/pmkb"
+
+
+def packaged_assets() -> dict[str, Path]:
+    """uri → file of every packaged asset (`assets/pmkb/<name>`)."""
+    return {f"{ASSETS_URI}/{path.name}": path for path in sorted(ASSETS_DIR.iterdir())
+            if path.suffix in (".css", ".js")}
+
+
+class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
+    supports_multiple_instances = False
+
+    def __init__(self) -> None:
+        self.is_serve = False
+        self.settings: Settings | None = None
+        self.plan: SitePlan | None = None
+        self.final_site_dir: Path | None = None
+        self.staging_dir: Path | None = None
+        self.warning_counter: CountHandler | None = None
+
+    def on_startup(self, *, command: Literal["build", "gh-deploy", "serve"], dirty: bool) -> None:
+        self.is_serve = command == "serve"
+
+    def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
+        self.settings = settings_from_config(self.config, config)
+        self._watch_sources(config)
+        for uri in packaged_assets():
+            extra = config.extra_css if uri.endswith(".css") else config.extra_javascript
+            if uri not in extra:
+                extra.append(uri)
+        if self.config.atomic and not self.is_serve:
+            self.final_site_dir = Path(config.site_dir)
+            self.staging_dir = staging_dir_for(self.final_site_dir)
+            config.site_dir = str(self.staging_dir)
+        if config.strict:
+            # MkDocs aborts on warnings only after on_post_build; count them ourselves so
+            # a strict build with warnings is never swapped into place.
+            self.warning_counter = CountHandler()
+            self.warning_counter.setLevel(logging.WARNING)
+            logging.getLogger("mkdocs").addHandler(self.warning_counter)
+        return config
+
+    def _watch_sources(self, config: MkDocsConfig) -> None:
+        assert self.settings is not None
+        for folder in (self.settings.source_dir,):
+            if str(folder) not in config.watch:
+                config.watch.append(str(folder))
+
+    def on_pre_build(self, *, config: MkDocsConfig) -> None:
+        assert self.settings is not None
+        overrides = Path(config.config_file_path).parent / "overrides"
+        self.plan = plan_site(self.settings, overrides)
+        report_problems(self.plan, self.settings)
+
+    def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:
+        assert self.plan is not None
+        for uri, markdown in self.plan.pages.items():
+            existing = files.get_file_from_path(uri)
+            if existing is not None:
+                files.remove(existing)
+            files.append(File.generated(config, uri, content=markdown))
+        for uri, source in [*packaged_assets().items(), *self.plan.files.items()]:
+            files.append(File.generated(config, uri, abs_src_path=str(source)))
+        return files
+
+    def _write_data_files(self, *, config: MkDocsConfig) -> None:
+        assert self.plan is not None
+        for uri, content in self.plan.data_files.items():
+            target = Path(config.site_dir) / uri
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(content, encoding="utf-8")
+
+    # Last: the search plugin writes its index in on_post_build too, and must be scanned.
+    @event_priority(-100)
+    def _guard_and_publish(self, *, config: MkDocsConfig) -> None:
+        assert self.plan is not None and self.settings is not None
+        if self.settings.is_public:
+            guard_public_site(self.plan, config)
+        if self.staging_dir is None or self.final_site_dir is None:
+            return
+        if self.warning_counter is not None and self.warning_counter.get_counts():
+            return  # MkDocs aborts next; on_build_error discards the staging folder
+        publish(self.staging_dir, self.final_site_dir)
+        log.info(f"Published the {self.settings.audience} site to {self.final_site_dir}")
+        self._detach_counter()
+
+    on_post_build = CombinedEvent(_write_data_files, _guard_and_publish)
+
+    def on_build_error(self, *, error: Exception) -> None:
+        if self.staging_dir is not None:
+            discard(self.staging_dir)
+            log.error("The build failed; the previously published site was left in place.")
+        self._detach_counter()
+
+    def _detach_counter(self) -> None:
+        if self.warning_counter is not None:
+            logging.getLogger("mkdocs").removeHandler(self.warning_counter)
+            self.warning_counter = None
+
+
+def settings_from_config(options: PostmortemsConfig, config: MkDocsConfig) -> Settings:
+    """Core settings from the plugin options; bad options stop the build with a message."""
+    base = Path(config.config_file_path or ".").resolve().parent
+    where = "plugins.postmortems"
+    try:
+        ZoneInfo(options.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise PluginError(
+            f"{where}.timezone: '{options.timezone}' is not a known time "
+            "zone; expected an IANA name such as UTC or Europe/Berlin"
+        ) from None
+    for pattern in options.deny:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise PluginError(f"{where}.deny: '{pattern}' is not a valid regex: {exc}") from None
+    build_date = dt.date.today()
+    if options.build_date:
+        try:
+            build_date = dt.date.fromisoformat(options.build_date)
+        except ValueError:
+            raise PluginError(
+                f"{where}.build_date: '{options.build_date}' is not a date; expected YYYY-MM-DD"
+            ) from None
+    try:
+        options.title_pattern.format(title="", date="", id="", severity="")
+    except (KeyError, IndexError, ValueError) as exc:
+        raise PluginError(
+            f"{where}.title_pattern: unknown field {exc}; expected only "
+            "{title}, {date}, {id}, {severity}"
+        ) from None
+    return Settings(
+        source_dir=(base / options.source_dir).resolve(),
+        audience=options.audience,
+        timezone=options.timezone,
+        severities=tuple(options.severities),
+        tags=dict(options.tags),
+        public_tags=tuple(tag.lower() for tag in options.public_tags),
+        triggers=tuple(options.triggers),
+        title_pattern=options.title_pattern,
+        deny=tuple(options.deny),
+        build_date=build_date,
+        cache_dir=(base / options.cache_dir).resolve(),
+    )
+
+
+def report_problems(plan: SitePlan, settings: Settings) -> None:
+    """Log every problem once; say which files were skipped.
+
+    Problems are warnings to MkDocs, so `--strict` fails on any of them while a plain build
+    still publishes every valid incident. A public build stops on any projection error:
+    text that cannot be made safe is never published.
+    """
+    for problem in plan.problems.items:
+        log.warning(str(problem))
+    if plan.kb.skipped:
+        log.warning(
+            f"{len(plan.kb.skipped)} postmortem file(s) not published because of "
+            f"the errors above: {', '.join(plan.kb.skipped)}"
+        )
+    if settings.is_public and plan.public_errors:
+        raise PluginError(
+            f"the public site cannot be built safely: {len(plan.public_errors)} "
+            "problem(s) in public text (listed above)"
+        )
+
+
+def guard_public_site(plan: SitePlan, config: MkDocsConfig) -> None:
+    """Scan every file of the built public site; any leak stops the build, unpublished."""
+    hand_written = [path.read_text(encoding="utf-8", errors="replace")
+                    for path in Path(config.docs_dir).rglob("*.md")]
+    public_names = [config.site_name, config.site_description or "", *hand_written,
+                    *plan.settings.public_tags, *plan.settings.severities]
+    for incident in plan.public.values():
+        public_names.extend([incident.title, *incident.services, *incident.tags])
+    # URLs and heading anchors are slugs of public names; they are public too.
+    public_names.extend([slugify(name) for name in public_names])
+    private = collect_private_strings(
+        plan.kb.incidents, plan.public.values(), also_public=public_names
+    )
+    leaks = scan_site(Path(config.site_dir), plan.settings.deny, private)
+    for leak in leaks:
+        log.error(str(leak))
+    if leaks:
+        raise PluginError(f"leak guard: {len(leaks)} match(es) of private data or deny "
+                          "patterns in the public site (listed above); nothing was published")

@@ -1,0 +1,149 @@
+"""The public projection: the customer-facing incident, built by allowlist.
+
+`project_public` is the only way an incident reaches the public audience. It builds a new
+`PublicIncident` from the allowlisted fields — `public.*`, date, duration, severity, public
+tags, timeline entries and follow-ups marked `public: true` — and copies nothing else, so a
+field added to `Incident` later stays internal until someone adds it here on purpose.
+
+Every text goes through the same steps before anything else sees it: internal blocks and
+spans are dropped, `@handles` become roles, and what is left is checked for raw HTML. The
+result holds Markdown source, never HTML; rendering happens later, from this object only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .internal_text import find_raw_html, internal_markup_problems, replace_handles, strip_internal
+from .model import Incident, PublicFollowUp, PublicIncident, PublicTimelineEntry
+from .problems import Problem
+from .settings import Settings
+
+#: The public title when the author wrote no `public.title`: the internal title never shows.
+NEUTRAL_TITLE = "Service disruption on {date}"
+
+
+@dataclass(frozen=True)
+class PublicProjection:
+    """The public version of one incident, or why there is none, plus the problems found.
+
+    From `project_public`: `incident` is set only when the incident is published publicly,
+    otherwise `reason` says why not. From `preview_public`: `incident` is the would-be public
+    version whenever one can be built, and `reason` still says why it is not published.
+    """
+
+    incident: PublicIncident | None
+    reason: str | None = None
+    problems: tuple[Problem, ...] = ()
+
+
+def project_public(incident: Incident, settings: Settings) -> PublicProjection:
+    """The customer-facing incident, if it is published publicly (fail closed).
+
+    Public means `status: published` and a `public.summary` that is not empty once internal
+    text is dropped. Raw HTML, an unresolved `@handle` or broken internal markup in any public
+    text is an error, and an incident with errors is not projected at all.
+    """
+    unpublished = _status_reason(incident)
+    if unpublished is not None:
+        return PublicProjection(None, unpublished)
+    preview = preview_public(incident, settings)
+    if preview.incident is None:
+        return preview
+    if any(problem.is_error for problem in preview.problems):
+        return PublicProjection(None, "its public text has errors", preview.problems)
+    return preview
+
+
+def preview_public(incident: Incident, settings: Settings) -> PublicProjection:
+    """What the public version would be whatever the status: the internal page's preview."""
+    if incident.public is None or not incident.public.summary.strip():
+        return PublicProjection(None, "it has no `public.summary`")
+    texts = _PublicTexts(incident)
+    view = incident.public
+    summary = texts.clean("public.summary", view.summary)
+    if summary is None:
+        reason = "its `public.summary` is empty once internal-only text is removed"
+        return PublicProjection(None, reason, texts.problems())
+    title = texts.clean("public.title", view.title)
+    services = (texts.clean(f"public.services[{i}]", name) for i, name in enumerate(view.services))
+    timeline = tuple(
+        PublicTimelineEntry(entry.at, event, entry.date_only)
+        for i, entry in enumerate(incident.timeline)
+        if entry.public
+        if (event := texts.clean(f"timeline[{i}].event", entry.event, entry.line)) is not None
+    )
+    follow_ups = tuple(
+        PublicFollowUp(action, follow_up.status, follow_up.due)
+        for i, follow_up in enumerate(incident.follow_ups)
+        if follow_up.public
+        if (action := texts.clean(f"follow_ups[{i}].action", follow_up.action)) is not None
+    )
+    public_incident = PublicIncident(
+        id=incident.id,
+        title=title or NEUTRAL_TITLE.format(date=incident.date.isoformat()),
+        date=incident.date,
+        severity=incident.severity,
+        summary=summary,
+        duration=incident.impact.duration,
+        impact=texts.clean("public.impact", view.impact),
+        remediation=texts.clean("public.remediation", view.remediation),
+        services=tuple(dict.fromkeys(name for name in services if name is not None)),
+        key_learning=texts.clean("public.key_learning", view.key_learning),
+        tags=tuple(tag for tag in incident.tags if tag in settings.public_tags),
+        timeline=timeline,
+        follow_ups=follow_ups,
+    )
+    return PublicProjection(public_incident, _status_reason(incident), texts.problems())
+
+
+def public_preview_reason(incident: Incident, settings: Settings) -> str | None:
+    """Why the incident is not published publicly ("… because <reason>"), or None if it is."""
+    return project_public(incident, settings).reason
+
+
+def _status_reason(incident: Incident) -> str | None:
+    if incident.is_published:
+        return None
+    return f"its status is `{incident.status}`, not `published`"
+
+
+class _PublicTexts:
+    """Turns an incident's public texts into public Markdown, collecting what is wrong."""
+
+    def __init__(self, incident: Incident) -> None:
+        self._incident = incident
+        self._problems: list[Problem] = []
+
+    def clean(self, field: str, text: str | None, line: int | None = None) -> str | None:
+        """The text without internal parts, handles as roles; None when nothing is left."""
+        if text is None:
+            return None
+        for message in internal_markup_problems(text):
+            self._error(field, line, message)
+        public_text, unresolved = replace_handles(strip_internal(text), self._incident.roles)
+        for handle in unresolved:
+            self._error(
+                field,
+                line,
+                f"{handle} has no role; public text shows roles, not handles: add it to `roles:`"
+                " in this file or in postmortems/_roles.yml",
+            )
+        raw_html = find_raw_html(public_text)
+        if raw_html:
+            self._error(
+                field,
+                line,
+                f"raw HTML is not allowed in public text (found {', '.join(raw_html[:3])});"
+                " write Markdown instead",
+            )
+        return public_text.strip() or None
+
+    def problems(self) -> tuple[Problem, ...]:
+        return tuple(self._problems)
+
+    def _error(self, field: str, line: int | None, message: str) -> None:
+        where = self._incident.line_of(field)
+        self._problems.append(
+            Problem(self._incident.source, line if where is None else where, field, message)
+        )

@@ -1,0 +1,108 @@
+"""The rendered incident page: golden Markdown for both audiences, and the built HTML.
+
+Golden files live in tests/golden/; after an intended change to a template, regenerate them
+with `PMKB_UPDATE_GOLDEN=1 ./dev.sh test -k golden` and review the diff.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from postmortem_kb.site import plan_site
+from site_builder import build_site
+from test_loading import front
+from postmortem_kb.settings import Settings
+import datetime as dt
+
+FIXTURE = Path(__file__).parent / "fixtures" / "golden_kb"
+GOLDEN = Path(__file__).parent / "golden"
+
+
+def golden_plan(audience: str):  # type: ignore[no-untyped-def]
+    settings = Settings(source_dir=FIXTURE / "postmortems", audience=audience,
+                        public_tags=("dns",), build_date=dt.date(2024, 6, 1))
+    return plan_site(settings)
+
+
+def assert_golden(name: str, actual: str) -> None:
+    path = GOLDEN / name
+    if os.environ.get("PMKB_UPDATE_GOLDEN"):
+        path.write_text(actual, encoding="utf-8")
+    assert actual == path.read_text(encoding="utf-8"), f"{name} differs from the golden file"
+
+
+@pytest.mark.parametrize("audience", ["internal", "public"])
+def test_incident_page_markdown_matches_golden(audience: str) -> None:
+    plan = golden_plan(audience)
+    assert plan.problems.items == []
+    assert_golden(f"incident-{audience}.md", plan.pages["incidents/dns-outage/index.md"])
+
+
+def test_internal_page_shows_every_section_and_marks_what_public_drops() -> None:
+    page = golden_plan("internal").pages["incidents/dns-outage/index.md"]
+    assert "\n# Postmortem: DNS &lt;records&gt; vanished &amp; came back (2024-05-02)\n" in page
+    for heading in ("Summary", "Timeline", "Contributors", "Mitigators", "Risks", "Learnings",
+                    "Surprises", "What went well", "What went wrong", "Where we got lucky",
+                    "Five whys", "Evidence", "Follow-ups", "Links", "Narrative",
+                    "Public version"):
+        assert f"## {heading}" in page, heading
+    assert "| **Time to detect** | 4 min |" in page
+    assert "| **Duration** | 2 h 00 min |" in page
+    assert "edge\\|proxy" in page  # a pipe in a value cannot break the table
+    assert "Alert &lt;b&gt;fires&lt;/b&gt;" in page  # YAML values never become raw HTML
+    assert '<span class="pmkb-internal">Pushed by the nightly job</span>' in page
+    assert '!!! internal "Internal only"' in page
+    assert "**Fig. 1.** Error rate graph" in page
+    assert "**overdue**{ .pmkb-overdue }" in page  # due 2024-05-20, build date 2024-06-01
+    assert page.count("**overdue**") == 1  # the done follow-up is never overdue
+    assert "### What happened" in page and "# not a heading" in page
+    assert "incident commander (incident commander)" not in page
+    assert "@ann (incident commander)" in page
+
+
+def test_public_page_is_built_from_the_allowlist_only() -> None:
+    page = golden_plan("public").pages["incidents/dns-outage/index.md"]
+    assert "\n# Postmortem: DNS resolution failures (2024-05-02)\n" in page
+    assert "incident commander led the response" in page  # @ann shown as her role
+    for private in ("records&gt; vanished", "nightly job", "ns1", "@bob", "OPS-1",
+                    "Lower TTLs", "No dry run", "grafana", "monitoring", "edge"):
+        assert private not in page, private
+    assert "Add a zone dry run" in page and "Zone push removes records" in page
+
+
+def test_drafts_carry_a_banner(tmp_path: Path) -> None:
+    source = tmp_path / "postmortems"
+    source.mkdir()
+    (source / "a.md").write_text(front("status: review\n"), encoding="utf-8")
+    plan = plan_site(Settings(source_dir=source))
+    assert '!!! warning "Review: this postmortem is not final"' in plan.pages[
+        "incidents/a/index.md"]
+    assert "its status is `review`" in plan.pages["incidents/a/index.md"]
+
+
+def test_templates_can_be_overridden_from_the_kb(tmp_path: Path) -> None:
+    overrides = tmp_path / "overrides" / "pmkb"
+    overrides.mkdir(parents=True)
+    (overrides / "incident.md.j2").write_text("# Custom {{ incident.title | inline }}\n")
+    settings = Settings(source_dir=FIXTURE / "postmortems", public_tags=("dns",))
+    page = plan_site(settings, tmp_path / "overrides").pages["incidents/dns-outage/index.md"]
+    assert page == "# Custom DNS &lt;records&gt; vanished &amp; came back\n"  # no front matter
+
+
+def test_built_page_renders_tables_links_and_escapes(tmp_path: Path) -> None:
+    kb = tmp_path / "kb"
+    shutil.copytree(FIXTURE, kb)
+    site = build_site(kb / "mkdocs.yml", tmp_path / "site")
+    assert site.warnings() == []
+    html = site.read("incidents/dns-outage/index.html")
+    # The theme prints titles unescaped: ours never carry a tag into <title>.
+    assert "<title>Postmortem: DNS \u2039records\u203a vanished & came back (2024-05-02)" in html
+    assert "<b>fires</b>" not in html and "<records>" not in html
+    assert re.search(r'href="\.\./\.\./tags/dns/"', html)
+    assert re.search(r'href="\.\./\.\./severity/sev-2/"', html)
+    assert '<div class="admonition internal">' in html

@@ -31,6 +31,7 @@ setup(
             "ruff>=0.6",
             "mypy>=1.10",
             "types-PyYAML",
+            "types-Markdown",
         ],
     },
     entry_points={

@@ -24,7 +24,7 @@ from postmortem_kb.leakguard import (
     compile_deny,
     scan_site,
 )
-from postmortem_kb.model import Incident
+from postmortem_kb.model import Evidence, FollowUp, Incident
 from postmortem_kb.public import project_public
 from test_public_projection import marked_incident_fields, public_view, settings
 
@@ -72,24 +72,52 @@ class TestPrivateStringsAreFoundWhereverTheyHide:
     @pytest.mark.parametrize(
         ("name", "content"),
         [
-            ("incidents/a/index.html", page(f'<meta name="description" content="{SECRET}">')),
-            ("index.html", page("<p>db-primary-eu7&#46;corp</p>")),
-            ("index.html", page("<p>DB-Primary-EU7.corp</p>")),
-            ("sitemap.xml.gz", gzip.compress(f"<urlset><loc>{SECRET}</loc></urlset>".encode())),
-            (
+            pytest.param(
+                "incidents/a/index.html",
+                page(f'<meta name="description" content="{SECRET}">'),
+                id="html-meta-tag",
+            ),
+            pytest.param("index.html", page("<p>db-primary-eu7&#46;corp</p>"), id="html-entity"),
+            pytest.param("index.html", page("<p>DB-Primary-EU7.corp</p>"), id="other-case"),
+            pytest.param(
+                "sitemap.xml.gz",
+                gzip.compress(f"<urlset><loc>{SECRET}</loc></urlset>".encode(), mtime=0),
+                id="sitemap-gzip",
+            ),
+            pytest.param(
                 "search/search_index.json",
                 json.dumps({"docs": [{"text": SECRET}]}).replace(".", "\\u002e"),
+                id="search-index-json-escapes",
             ),
-            ("feed.json", '{"url": "https:\\/\\/x\\/db-primary-eu7.corp\\/"}'),
-            ("feed.xml", f"<rss><description><![CDATA[<p>{SECRET}</p>]]></description></rss>"),
-            ("notes/copied.txt", f"stray copy: {SECRET}\n"),
-            ("assets/extra.js", f"const host = '{SECRET}';"),
-            ("assets/escaped.js", "const host = '\\u0064b-primary-eu7\\x2ecorp';"),
-            ("incidents/a/figure.png", png_with_text(f"host={SECRET}")),
-            ("incidents/a/font.woff2", b"\x00\x01" + SECRET.encode("utf-16-le") + b"\x00\xff"),
-            (
+            pytest.param(
+                "feed.json",
+                '{"url": "https:\\/\\/x\\/db-primary-eu7.corp\\/"}',
+                id="json-escaped-slashes",
+            ),
+            pytest.param(
+                "feed.xml",
+                f"<rss><description><![CDATA[<p>{SECRET}</p>]]></description></rss>",
+                id="feed-cdata",
+            ),
+            pytest.param("notes/copied.txt", f"stray copy: {SECRET}\n", id="stray-text-file"),
+            pytest.param("assets/extra.js", f"const host = '{SECRET}';", id="javascript"),
+            pytest.param(
+                "assets/escaped.js",
+                "const host = '\\u0064b-primary-eu7\\x2ecorp';",
+                id="javascript-escapes",
+            ),
+            pytest.param(
+                "incidents/a/figure.png", png_with_text(f"host={SECRET}"), id="png-text-chunk"
+            ),
+            pytest.param(
+                "incidents/a/font.woff2",
+                b"\x00\x01" + SECRET.encode("utf-16-le") + b"\x00\xff",
+                id="binary-utf16",
+            ),
+            pytest.param(
                 "incidents/b/index.html",
-                page("<p>db-primary-eu7.corp%20x</p>").replace(".corp", "%2Ecorp"),
+                page("<p>db-primary-eu7%2Ecorp%20x</p>"),
+                id="percent-encoded",
             ),
         ],
     )
@@ -310,6 +338,15 @@ class TestCollectPrivateStrings:
             collected["payments-api"] == "private field services of postmortems/private-file-0e2.md"
         )
 
+    def test_a_value_whose_words_are_public_is_dropped_as_a_slug(self) -> None:
+        # The site turns the public "Merchant dashboard" into services/merchant-dashboard/.
+        fields = marked_incident_fields() | {
+            "services": ("merchant-dashboard", "ledger-db"),
+            "public": public_view(services=("Merchant dashboard",)),
+        }
+        collected = public_and_internal(Incident(**fields))
+        assert "merchant-dashboard" not in collected and "ledger-db" in collected
+
     def test_plain_words_and_short_values_are_not_scanned_for(self) -> None:
         fields = marked_incident_fields() | {
             "services": ("billing", "search", "db"),
@@ -318,6 +355,17 @@ class TestCollectPrivateStrings:
         collected = public_and_internal(Incident(**fields))
         for word in ("billing", "search", "db", "Slow disk", "TODO", "2024-03-05", "e.g."):
             assert word not in collected
+
+    def test_hyphenated_words_are_names_only_in_name_fields(self) -> None:
+        fields = marked_incident_fields() | {
+            "services": ("edge-proxy",),
+            "evidence": (Evidence("Latency graph", file="latency-graph"),),
+            "follow_ups": (FollowUp("Add a dry run", owner="team-dns"),),
+            "body": "Paged the **on-call** engineer about `ledger-db` and **OPS-DB**.",
+        }
+        collected = public_and_internal(Incident(**fields))
+        assert {"edge-proxy", "latency-graph", "team-dns", "OPS-DB"} <= set(collected)
+        assert "ledger-db" not in collected and "on-call" not in collected
 
     def test_prose_is_split_into_sentences_between_markup(self, tmp_path: Path) -> None:
         body = (

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import logging
+import shutil
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -18,9 +19,12 @@ from mkdocs.config import load_config
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import Abort, ConfigurationError, PluginError
 
+from .export import FORMATS, ExportError, export_incident
 from .newfile import NewPostmortemError, write_new_postmortem
+from .search_output import format_no_results, format_results, results_as_json, use_highlighting
+from .search_service import SearchRequest, search_library
 from .settings import Settings
-from .site import plan_site
+from .site import plan_site, project_audience
 
 CONFIG_FILES = {"internal": "mkdocs.yml", "public": "mkdocs.public.yml"}
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
@@ -121,6 +125,50 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_search(args: argparse.Namespace) -> int:
+    settings = load_settings(args.audience, args.config_file)
+    view = project_audience(settings)
+    request = SearchRequest(
+        query=args.query, tags=tuple(args.tag or ()), services=tuple(args.service or ()),
+        severity=args.severity, since=_date_option("--since", args.since), limit=args.limit,
+    )
+    answer = search_library(settings, view.search_documents(), request)
+    base_url = settings.site_url or ""
+    if args.json:
+        print(results_as_json(answer.results, base_url=base_url))
+    elif answer.suggestions is not None:
+        print(format_no_results(args.query, answer.suggestions))
+    else:
+        print(format_results(answer.results, highlight=use_highlighting(sys.stdout),
+                             base_url=base_url, width=shutil.get_terminal_size().columns))
+    return EXIT_OK
+
+
+def _date_option(name: str, value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise CliError(f"{name}: '{value}' is not a date; expected YYYY-MM-DD") from None
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    settings = load_settings("public", args.config_file)
+    try:
+        document = export_incident(plan_site(settings), args.id, args.format)
+    except ExportError as exc:
+        for leak in exc.leaks:
+            print(f"leak: {leak}", file=sys.stderr)
+        raise CliError(str(exc)) from None
+    if args.output:
+        Path(args.output).write_text(document, encoding="utf-8")
+        print(f"Wrote {args.output}")
+    else:
+        sys.stdout.write(document)
+    return EXIT_OK
+
+
 # -- wiring ----------------------------------------------------------------------------
 
 
@@ -152,6 +200,25 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--strict", action="store_true", help="fail on any warning")
     build.set_defaults(run=cmd_build)
 
+    search = commands.add_parser("search", help="find past incidents")
+    search.add_argument("query", help="words, and fielded terms like tag:dns service:auth")
+    search.add_argument("--tag", action="append", help="only incidents with this tag")
+    search.add_argument("--service", action="append", help="only incidents of this service")
+    search.add_argument("--severity", help="only this severity, e.g. SEV-1")
+    search.add_argument("--since", help="only incidents on or after YYYY-MM-DD")
+    search.add_argument("--audience", choices=["internal", "public"], default="internal")
+    search.add_argument("--limit", type=int, default=10, help="at most this many (default 10)")
+    search.add_argument("--json", action="store_true", help="a JSON list, for scripts")
+    search.set_defaults(run=cmd_search)
+
+    export = commands.add_parser("export", help="one customer-facing postmortem document")
+    export.add_argument("id", help="incident id")
+    export.add_argument("--audience", choices=["public"], default="public",
+                        help="only public documents can be exported")
+    export.add_argument("--format", choices=FORMATS, default="md")
+    export.add_argument("-o", "--output", help="write to this file instead of stdout")
+    export.set_defaults(run=cmd_export)
+
     serve = commands.add_parser("serve", help="live preview while you write")
     serve.add_argument("--audience", choices=["internal", "public"], default="internal")
     serve.add_argument("--dev-addr", default=None, help="IP:PORT (default 127.0.0.1:8000)")
@@ -159,7 +226,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-class _CliHandler(logging.StreamHandler):  # type: ignore[type-arg]
+class _CliHandler(logging.StreamHandler):
     """Marks the one handler `pmkb` adds, so calling `main()` twice adds it once."""
 
 

@@ -153,7 +153,7 @@ def internal_markup_problems(text: str) -> list[str]:
 
 
 def markdown_without_code(text: str) -> str:
-    """The text with code blocks and code spans blanked out: the prose a reader sees."""
+    """The text without code blocks, code spans blanked out: the prose a reader sees."""
     out: list[str] = []
     for block in _blocks(text):
         if block.kind == "internal":

@@ -110,6 +110,7 @@ _BACKSLASH_ESCAPE = re.compile(
     r"\\(?:u([0-9a-fA-F]{4})|x([0-9a-fA-F]{2})|U([0-9a-fA-F]{8})|(.))", re.S
 )
 _NOT_WORD = re.compile(r"[\W_]+")
+_INDEX = re.compile(r"\[\d+\]")
 _PERCENT_ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}")
 _LOOKS_LIKE_HTML = re.compile(r"</?[A-Za-z][^<>]*>")
 _ASCII_RUN = re.compile(rb"[\x20-\x7e]{4,}")
@@ -253,8 +254,10 @@ def collect_private_strings(
 
     Distinctive enough to scan for, so that a clean site never fails:
     * a whole value that is one identifier-like token of 4+ characters: it has a letter and a
-      digit or punctuation (`payments-api`, `OPS-123`, `@alice`, URLs, file names) or mixed
-      case (`PagerDuty`); plain words (`billing`, `search`) read like prose and are not;
+      digit, one of `_ . / @ :`, mixed case (`PagerDuty`) or upper case with `-` (`OPS-DB`) —
+      and in name fields (services, tags, handles, owners, tickets, ids, links, files) also
+      lower-case words joined by `-` (`payments-api`); plain words (`billing`, `search`) and
+      prose compounds (`on-call`) read like prose and are not;
     * in prose, every fragment between line breaks, sentence ends and Markdown punctuation
       that is 20+ characters and 3+ words, and every identifier-like token of 6+ characters.
     A candidate that occurs in any public text (or in `also_public`: public tag names,
@@ -268,7 +271,7 @@ def collect_private_strings(
     for incident in incidents:
         where = f"of {incident.source}"
         for field, value in _private_values(incident, public_by_id.get(incident.id)):
-            for needle in _needles(value):
+            for needle in _needles(value, name=_is_name_field(field)):
                 candidates.setdefault(needle, f"private field {field} {where}")
     public_texts = [text for incident in public_list for text in _public_texts(incident)]
     corpus = "\n".join(_normalise(html.unescape(text)) for text in [*public_texts, *also_public])
@@ -276,16 +279,25 @@ def collect_private_strings(
     # ("Merchant dashboard" → services/merchant-dashboard/), so an internal
     # `merchant-dashboard` whose words are public anyway would otherwise fail every build.
     slugs = {needle: _slug(needle) for needle in candidates}
-    in_public = {found.needle for found in _PrivateMatcher(_inverse(slugs)).find(_slug(corpus))}
+    slug_matcher = _PrivateMatcher(dict.fromkeys(slugs.values(), "public"))
+    in_public = {found.needle for found in slug_matcher.find(_slug(corpus))}
     return {needle: label for needle, label in candidates.items() if slugs[needle] not in in_public}
+
+
+#: Fields whose values are names, not prose (the last part of the field path).
+_NAMES = frozenset(
+    {"id", "source", "services", "tags", "roles", "related", "recurrence_of", "links"}
+    | {"commander", "owner", "ticket", "priority", "link", "file"}
+)
+
+
+def _is_name_field(field: str) -> bool:
+    """`follow_ups[2].owner` → is `owner` a name field?"""
+    return _INDEX.sub("", field).rsplit(".", 1)[-1] in _NAMES
 
 
 def _slug(text: str) -> str:
     return _NOT_WORD.sub("-", text.lower())
-
-
-def _inverse(mapping: Mapping[str, str]) -> dict[str, str]:
-    return {value: key for key, value in mapping.items()}
 
 
 def _private_values(incident: Incident, public: PublicIncident | None) -> Iterator[tuple[str, str]]:
@@ -381,10 +393,10 @@ def _public_texts(incident: PublicIncident) -> Iterator[str]:
     yield from (follow_up.action for follow_up in incident.follow_ups)
 
 
-def _needles(value: str) -> Iterator[str]:
+def _needles(value: str, *, name: bool) -> Iterator[str]:
     """The distinctive strings of one value (see `collect_private_strings`)."""
     whole = _normalise(html.unescape(value)).strip(_EDGE_PUNCTUATION)
-    if _is_identifier_like(whole, MIN_PRIVATE_LENGTH):
+    if _is_identifier_like(whole, MIN_PRIVATE_LENGTH, hyphenated_words=name):
         yield whole
     for piece in _FRAGMENT_BREAK.split(value):
         fragment = _normalise(html.unescape(piece)).strip(_EDGE_PUNCTUATION)
@@ -398,13 +410,20 @@ def _is_sentence(text: str) -> bool:
     return len(text) >= MIN_SENTENCE_LENGTH and len(text.split()) >= MIN_SENTENCE_WORDS
 
 
-def _is_identifier_like(text: str, minimum: int) -> bool:
+def _is_identifier_like(text: str, minimum: int, *, hyphenated_words: bool = False) -> bool:
+    """A token no prose is made of; `hyphenated_words` also admits `payments-api`."""
     if len(text) < minimum or any(char.isspace() for char in text):
         return False
     if not any(char.isalpha() for char in text):
         return False  # numbers, dates, times, versions without letters
-    mixed_case = any(char.isupper() for char in text[1:]) and any(char.islower() for char in text)
-    return mixed_case or not text.isalpha()
+    if any(char.isdigit() or char in "_./@:" for char in text):
+        return True
+    if any(char.isupper() for char in text[1:]) and any(char.islower() for char in text):
+        return True  # PagerDuty
+    words = text.split("-")
+    if len(words) < 2 or not all(word.isalpha() for word in words):
+        return False
+    return hyphenated_words or text.isupper()  # on-call is prose, OPS-DB is not
 
 
 def _normalise(text: str) -> str:

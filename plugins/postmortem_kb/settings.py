@@ -17,6 +17,10 @@ DEFAULT_TRIGGERS = (
 )  # fmt: skip
 DEFAULT_TITLE_PATTERN = "Postmortem: {title} ({date})"
 AUDIENCES = ("internal", "public")
+DEFAULT_APOLOGY = (
+    "We are sorry for the disruption this caused you and your customers. We take the "
+    "reliability of our service seriously and are working through every action above."
+)
 
 
 @dataclass(frozen=True)
@@ -44,6 +48,13 @@ class Settings:
     build_date: dt.date = field(default_factory=dt.date.today)
     #: Where search indexes live, outside the site.
     cache_dir: Path = Path(".cache/pmkb")
+    #: The site's name and description, for feed titles.
+    site_name: str = "Postmortems"
+    site_description: str = ""
+    #: The closing apology of every exported customer-facing postmortem.
+    apology: str = DEFAULT_APOLOGY
+    #: The site's absolute URL (ends with `/`); None makes feed links relative to the site root.
+    site_url: str | None = None
 
     @property
     def is_public(self) -> bool:

@@ -13,13 +13,18 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from . import site_urls
+from .feeds import feed_files
+from .gallery import gallery_pages, lesson_texts, load_gallery
 from .indexes import index_pages
 from .kb import KnowledgeBase, load_knowledge_base
 from .listing import ListingEntry, listing
 from .model import Incident, PublicIncident
+from .paths import load_paths, onboarding_pages
 from .problems import Problem, Problems
-from .public import project_public
+from .public import preview_public, project_public
+from .related import compute_related
 from .render import PageRenderer
+from .search_docs import SearchDocument, search_documents
 from .settings import Settings
 
 
@@ -35,6 +40,8 @@ class SitePlan:
     public: dict[str, PublicIncident]
     #: Why an incident is not public, by id.
     not_public: dict[str, str]
+    #: What a not-yet-public incident would show once published (internal pages' preview).
+    previews: dict[str, PublicIncident]
     entries: list[ListingEntry]
     problems: Problems
     #: Problems making public text safe: they stop a public build.
@@ -45,6 +52,12 @@ class SitePlan:
     files: dict[str, Path] = field(default_factory=dict)
     #: uri → text of data files written after the pages (feeds, JSON).
     data_files: dict[str, str] = field(default_factory=dict)
+    #: The audience's search documents (for the whoosh index) and related incidents by id.
+    documents: list[SearchDocument] = field(default_factory=list)
+    related: dict[str, list[str]] = field(default_factory=dict)
+    #: Text written for the public that is not an incident (the gallery's external lessons):
+    #: the leak guard counts it as public, like the hand-written pages.
+    public_texts: list[str] = field(default_factory=list)
 
     @property
     def public_errors(self) -> list[Problem]:
@@ -58,12 +71,39 @@ class SitePlan:
         return self.incidents
 
 
-def plan_site(settings: Settings, overrides_dir: Path | None = None) -> SitePlan:
-    """Everything a build of `settings.audience` will generate, with every problem found."""
+@dataclass
+class AudienceView:
+    """One audience's view of the knowledge base, projected but not yet rendered."""
+
+    settings: Settings
+    kb: KnowledgeBase
+    #: Public projections of the incidents that are public, by id.
+    public: dict[str, PublicIncident]
+    #: Why an incident is not public, by id.
+    not_public: dict[str, str]
+    #: What a not-yet-public incident would show once published (internal pages' preview).
+    previews: dict[str, PublicIncident]
+    #: Problems making public text safe: they stop a public build.
+    projection_problems: Problems
+
+    @property
+    def incidents(self) -> list[Incident] | list[PublicIncident]:
+        """The incidents as this audience may see them, newest first."""
+        if self.settings.is_public:
+            return [self.public[i.id] for i in self.kb.incidents if i.id in self.public]
+        return self.kb.incidents
+
+    def search_documents(self) -> list[SearchDocument]:
+        return search_documents(self.incidents)
+
+
+def project_audience(settings: Settings) -> AudienceView:
+    """Load, validate and project the knowledge base for `settings.audience`."""
     kb = load_knowledge_base(settings)
     projection_problems = Problems()
     public: dict[str, PublicIncident] = {}
     not_public: dict[str, str] = {}
+    previews: dict[str, PublicIncident] = {}
     for incident in kb.incidents:
         projection = project_public(incident, settings)
         projection_problems.extend(projection.problems)
@@ -71,20 +111,41 @@ def plan_site(settings: Settings, overrides_dir: Path | None = None) -> SitePlan
             public[incident.id] = projection.incident
         else:
             not_public[incident.id] = projection.reason or "not published publicly"
-    incidents = [] if settings.is_public else kb.incidents
-    shown: list[Incident | PublicIncident] = (
-        [public[i.id] for i in kb.incidents if i.id in public]
-        if settings.is_public
-        else list(kb.incidents)
-    )
-    problems = Problems([*kb.problems.items, *projection_problems.items])
+            preview = preview_public(incident, settings).incident
+            if preview is not None and not projection.problems:
+                previews[incident.id] = preview
+    return AudienceView(settings, kb, public, not_public, previews, projection_problems)
+
+
+def manual_links(incidents: list[Incident]) -> dict[str, tuple[str, ...]]:
+    """The relations authors wrote (`related`, `recurrence_of`), by incident id."""
+    return {
+        incident.id: (*incident.related, *filter(None, [incident.recurrence_of]))
+        for incident in incidents
+    }
+
+
+def plan_site(settings: Settings, overrides_dir: Path | None = None) -> SitePlan:
+    """Everything a build of `settings.audience` will generate, with every problem found."""
+    view = project_audience(settings)
+    kb = view.kb
+    problems = Problems([*kb.problems.items, *view.projection_problems.items])
+    lessons = load_gallery(settings, problems)
+    paths = load_paths(settings, (incident.id for incident in kb.incidents), problems)
+    documents = view.search_documents()
     plan = SitePlan(
-        settings, kb, incidents, public, not_public, listing(shown), problems, projection_problems
+        settings, kb, [] if settings.is_public else kb.incidents, view.public, view.not_public,
+        view.previews, listing(view.incidents), problems, view.projection_problems,
+        documents=documents, related=compute_related(documents, manual_links(kb.incidents)),
     )
     renderer = PageRenderer(overrides_dir, internal=not settings.is_public)
     plan.pages.update(incident_pages(plan, renderer))
     plan.pages.update(index_pages(plan.entries, renderer, settings.severities, settings.tags))
+    plan.pages.update(gallery_pages(plan.entries, lessons, renderer, settings))
+    plan.public_texts.extend(lesson_texts(lessons))
+    plan.data_files.update(feed_files(settings, plan.audience_incidents))
     if not settings.is_public:
+        plan.pages.update(onboarding_pages(paths, plan.entries, renderer))
         plan.files.update(evidence_files(kb.incidents, settings.source_dir))
     return plan
 
@@ -101,6 +162,8 @@ def incident_pages(plan: SitePlan, renderer: PageRenderer) -> dict[str, str]:
                 "public_incident.md.j2",
                 uri,
                 public=public,
+                related=[plan.public[ref] for ref in plan.related.get(public.id, ())
+                         if ref in plan.public],
                 page_title=settings.page_title(
                     public.title, public.date, public.id, public.severity
                 ),
@@ -117,10 +180,10 @@ def incident_pages(plan: SitePlan, renderer: PageRenderer) -> dict[str, str]:
             page_title=settings.page_title(
                 incident.title, incident.date, incident.id, incident.severity
             ),
-            public=plan.public.get(incident.id),
+            public=plan.public.get(incident.id) or plan.previews.get(incident.id),
             public_reason=plan.not_public.get(incident.id),
             public_tags=settings.public_tags,
-            related=[by_id[ref] for ref in incident.related if ref in by_id],
+            related=[by_id[ref] for ref in plan.related.get(incident.id, ()) if ref in by_id],
             evidence_path=lambda file, incident=incident: evidence_link(incident, file),
         )
     return pages

@@ -5,7 +5,13 @@ from __future__ import annotations
 from mkdocs.config import base
 from mkdocs.config import config_options as c
 
-from ..settings import AUDIENCES, DEFAULT_SEVERITIES, DEFAULT_TITLE_PATTERN, DEFAULT_TRIGGERS
+from ..settings import (
+    AUDIENCES,
+    DEFAULT_APOLOGY,
+    DEFAULT_SEVERITIES,
+    DEFAULT_TITLE_PATTERN,
+    DEFAULT_TRIGGERS,
+)
 
 
 class PostmortemsConfig(base.Config):
@@ -31,5 +37,7 @@ class PostmortemsConfig(base.Config):
     """YYYY-MM-DD that overdue follow-ups are judged against; default today."""
     cache_dir = c.Type(str, default=".cache/pmkb")
     """Folder for search indexes, relative to the config file; never inside the site."""
+    apology = c.Type(str, default=DEFAULT_APOLOGY)
+    """Closing apology of every exported customer-facing postmortem (`pmkb export`)."""
     atomic = c.Type(bool, default=True)
     """Build into a fresh folder and swap it into place only when the build passed."""

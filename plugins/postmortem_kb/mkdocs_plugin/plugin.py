@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import re
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -28,9 +27,10 @@ from mkdocs.plugins import BasePlugin, CombinedEvent, event_priority, get_plugin
 from mkdocs.structure.files import File, Files
 from mkdocs.utils import CountHandler
 
-from ..formatting import slugify
-from ..leakguard import collect_private_strings, scan_site
+from ..leakguard import compile_deny
+from ..public_guard import find_public_leaks
 from ..publish import discard, publish, staging_dir_for
+from ..search_service import update_index
 from ..settings import Settings
 from ..site import SitePlan, plan_site
 from .config import PostmortemsConfig
@@ -105,7 +105,9 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
         return files
 
     def _write_data_files(self, *, config: MkDocsConfig) -> None:
-        assert self.plan is not None
+        assert self.plan is not None and self.settings is not None
+        stats = update_index(self.settings, self.plan.documents)
+        log.info(f"Search index ({self.settings.audience}): {stats}")
         for uri, content in self.plan.data_files.items():
             target = Path(config.site_dir) / uri
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -150,11 +152,10 @@ def settings_from_config(options: PostmortemsConfig, config: MkDocsConfig) -> Se
             f"{where}.timezone: '{options.timezone}' is not a known time "
             "zone; expected an IANA name such as UTC or Europe/Berlin"
         ) from None
-    for pattern in options.deny:
-        try:
-            re.compile(pattern)
-        except re.error as exc:
-            raise PluginError(f"{where}.deny: '{pattern}' is not a valid regex: {exc}") from None
+    try:
+        compile_deny(options.deny)
+    except ValueError as exc:
+        raise PluginError(f"{where}.deny: {exc}") from None
     build_date = dt.date.today()
     if options.build_date:
         try:
@@ -182,6 +183,9 @@ def settings_from_config(options: PostmortemsConfig, config: MkDocsConfig) -> Se
         deny=tuple(options.deny),
         build_date=build_date,
         cache_dir=(base / options.cache_dir).resolve(),
+        site_name=config.site_name,
+        site_description=config.site_description or "",
+        site_url=config.site_url or None,
     )
 
 
@@ -210,16 +214,7 @@ def guard_public_site(plan: SitePlan, config: MkDocsConfig) -> None:
     """Scan every file of the built public site; any leak stops the build, unpublished."""
     hand_written = [path.read_text(encoding="utf-8", errors="replace")
                     for path in Path(config.docs_dir).rglob("*.md")]
-    public_names = [config.site_name, config.site_description or "", *hand_written,
-                    *plan.settings.public_tags, *plan.settings.severities]
-    for incident in plan.public.values():
-        public_names.extend([incident.title, *incident.services, *incident.tags])
-    # URLs and heading anchors are slugs of public names; they are public too.
-    public_names.extend([slugify(name) for name in public_names])
-    private = collect_private_strings(
-        plan.kb.incidents, plan.public.values(), also_public=public_names
-    )
-    leaks = scan_site(Path(config.site_dir), plan.settings.deny, private)
+    leaks = find_public_leaks(plan, Path(config.site_dir), hand_written)
     for leak in leaks:
         log.error(str(leak))
     if leaks:

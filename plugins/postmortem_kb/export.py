@@ -1,0 +1,65 @@
+"""`pmkb export`: one customer-facing postmortem as a standalone document.
+
+The document is rendered from the `PublicIncident` only — title, date, duration, customer
+impact, summary, public timeline, what we fixed, public follow-ups — and closes with the
+knowledge base's apology. HTML is one self-contained file (inline stylesheet, no scripts,
+fonts or images from anywhere) that opens offline. Before it is handed over, the document
+passes the same leak guard as the public site.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import markdown
+
+from .leakguard import Leak
+from .public_guard import find_public_leaks
+from .render import PageRenderer
+from .site import SitePlan
+from .validate import suggest
+
+FORMATS = ("md", "html")
+_MARKDOWN_EXTENSIONS = ["tables", "sane_lists"]
+
+
+class ExportError(Exception):
+    """The document cannot be exported (unknown id, not public, or it would leak)."""
+
+    def __init__(self, message: str, leaks: list[Leak] | None = None) -> None:
+        super().__init__(message)
+        self.leaks = leaks or []
+
+
+def export_incident(plan: SitePlan, incident_id: str, fmt: str = "md") -> str:
+    """The standalone public document for `incident_id` in `fmt` (`md` or `html`)."""
+    public = plan.public.get(incident_id)
+    if public is None:
+        raise ExportError(_why_not_exportable(plan, incident_id))
+    renderer = PageRenderer(internal=False)
+    document = renderer.render("export.md.j2", "export.md", public=public,
+                               settings=plan.settings)
+    if fmt == "html":
+        body = markdown.markdown(document, extensions=_MARKDOWN_EXTENSIONS)
+        document = renderer.render("export.html.j2", "export.html", public=public, body=body)
+    leaks = _leaks_in(plan, document, f"{incident_id}.{fmt}")
+    if leaks:
+        raise ExportError(f"{incident_id}: the export would leak private data or match a "
+                          f"deny pattern ({len(leaks)} match(es)); nothing was written", leaks)
+    return document
+
+
+def _why_not_exportable(plan: SitePlan, incident_id: str) -> str:
+    if incident_id in plan.not_public:
+        return (f"{incident_id}: not published publicly: {plan.not_public[incident_id]}; "
+                "only public incidents can be exported")
+    known = sorted(plan.public)
+    return (f"{incident_id}: no incident has this id{suggest(incident_id, known)}; expected "
+            "the id of a public incident")
+
+
+def _leaks_in(plan: SitePlan, document: str, name: str) -> list[Leak]:
+    with tempfile.TemporaryDirectory(prefix="pmkb-export-") as folder:
+        (Path(folder) / name).write_text(document, encoding="utf-8")
+        return find_public_leaks(plan, Path(folder))

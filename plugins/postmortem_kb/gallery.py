@@ -1,0 +1,204 @@
+"""The learning gallery: a card per incident with its key learning, plus lessons from others.
+
+`gallery/` shows one card per incident the audience sees, built from its `ListingEntry` only
+(so a public card carries only public data: the public title, public services and tags and
+the public key learning), filterable by tag and severity with the shared filter component.
+Below them, `postmortems/_gallery.yml` lists well-known public postmortems of other
+companies, each with our own reading of its key learning; it is validated like every other
+file, and on the public site its tags are limited to `public_tags` like ours.
+
+`read_kb_file` reads any knowledge-base-wide YAML file (`_gallery.yml`, `_paths.yml`) with the
+strict reader and hands back the validator whose typed readers check its fields.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from typing import Any
+from urllib.parse import urlsplit
+
+from .formatting import slugify
+from .listing import ListingEntry
+from .loader import LoadProblem, RawPostmortem, display_name, parse_document, read_text_file
+from .problems import Problems
+from .render import PageRenderer
+from .settings import Settings
+from .validate import IncidentValidator, suggest
+
+GALLERY_FILE = "_gallery.yml"
+GALLERY_URI = "gallery/index.md"
+FILE_FIELDS = ("entries",)
+ENTRY_FIELDS = ("company", "year", "incident", "key_learning", "link", "tags")
+#: The `id` of the incident cards' container, the target of its filter controls.
+INCIDENTS_CONTAINER = "pmkb-gallery-incidents"
+EXTERNAL_CONTAINER = "pmkb-gallery-external"
+_YEAR = re.compile(r"^\d{4}$")
+
+#: A filter facet for the shared component: (key, label, [(slug, name, count)]).
+FilterFacet = tuple[str, str, list[tuple[str, str, int]]]
+
+
+@dataclass(frozen=True)
+class ExternalLesson:
+    """A public postmortem of another company, with the lesson in our own words."""
+
+    company: str
+    year: int
+    incident: str
+    key_learning: str
+    link: str
+    tags: tuple[str, ...] = ()
+
+
+def read_kb_file(settings: Settings, name: str, problems: Problems) -> IncidentValidator | None:
+    """The validator over a KB-wide YAML file; None when it is absent or cannot be read.
+
+    The file's data is `validator.raw.data`; its problems land in `validator.problems`.
+    """
+    path = settings.source_dir / name
+    if not path.is_file():
+        return None
+    display = display_name(path, settings.source_dir)
+    try:
+        data, lines = parse_document(read_text_file(path, display), display)
+    except LoadProblem as exc:
+        problems.items.append(exc.problem)
+        return None
+    return IncidentValidator(RawPostmortem(path, display, data, lines), settings, {})
+
+
+def load_gallery(settings: Settings, problems: Problems) -> list[ExternalLesson]:
+    """The external lessons of `_gallery.yml` in file order (none when it is absent)."""
+    validator = read_kb_file(settings, GALLERY_FILE, problems)
+    if validator is None:
+        return []
+    data = validator.raw.data
+    for key in data:
+        if key not in FILE_FIELDS:
+            validator.error(key, f"unknown field{suggest(key, FILE_FIELDS)}; expected `entries:`")
+    if data.get("entries") is None:
+        validator.error("entries", "is required; expected a list of public postmortems")
+    read = _LessonReader(validator).read
+    lessons = list(validator.each(data.get("entries"), "entries", read, ENTRY_FIELDS))
+    problems.extend(validator.problems)
+    return lessons
+
+
+class _LessonReader:
+    def __init__(self, validator: IncidentValidator) -> None:
+        self.check = validator
+        self.settings = validator.settings
+
+    def read(self, item: dict[str, Any], where: str) -> ExternalLesson | None:
+        texts = {
+            name: self.check.text(item.get(name), f"{where}.{name}", required=True)
+            for name in ("company", "incident", "key_learning")
+        }
+        year = self.year(item.get("year"), f"{where}.year")
+        link = self.link(item.get("link"), f"{where}.link")
+        tags = self.tags(item.get("tags"), f"{where}.tags")
+        company, incident, key_learning = texts["company"], texts["incident"], texts["key_learning"]
+        if company is None or incident is None or key_learning is None:
+            return None
+        if year is None or link is None:
+            return None
+        return ExternalLesson(company, year, incident, key_learning, link, tags)
+
+    def year(self, value: Any, where: str) -> int | None:
+        text = self.check.text(value, where, required=True)
+        if text is None:
+            return None
+        if not _YEAR.match(text) or int(text) > self.settings.build_date.year:
+            self.check.error(where, f"'{text}' is not a year; expected e.g. 2021")
+            return None
+        return int(text)
+
+    def link(self, value: Any, where: str) -> str | None:
+        text = self.check.text(value, where, required=True)
+        if text is None:
+            return None
+        parts = urlsplit(text)
+        if parts.scheme not in ("http", "https") or not parts.netloc or re.search(r"\s", text):
+            self.check.error(
+                where, f"'{text}' is not a web address; expected the https:// URL of the report"
+            )
+            return None
+        return text
+
+    def tags(self, value: Any, where: str) -> tuple[str, ...]:
+        tags = tuple(dict.fromkeys(tag.lower() for tag in self.check.text_list(value, where)))
+        vocabulary = tuple(self.settings.tags)
+        for index, tag in enumerate(tags):
+            if vocabulary and tag not in vocabulary:
+                self.check.warning(
+                    f"{where}[{index}]",
+                    f"unknown tag '{tag}'{suggest(tag, vocabulary)}; "
+                    "add it to the `tags` vocabulary or use a known one",
+                )
+        return tags
+
+
+def lesson_texts(lessons: Iterable[ExternalLesson]) -> list[str]:
+    """Every text of the external lessons: written for the public, so public everywhere."""
+    return [
+        text
+        for lesson in lessons
+        for text in (lesson.company, lesson.incident, lesson.key_learning, lesson.link)
+    ]
+
+
+def gallery_pages(
+    entries: list[ListingEntry],
+    lessons: list[ExternalLesson],
+    renderer: PageRenderer,
+    settings: Settings,
+) -> dict[str, str]:
+    """`gallery/index.md`: the audience's incident cards, then the external lessons."""
+    if settings.is_public:
+        allowed = set(settings.public_tags)
+        lessons = [
+            replace(lesson, tags=tuple(tag for tag in lesson.tags if tag in allowed))
+            for lesson in lessons
+        ]
+    scale = {level: index for index, level in enumerate(settings.severities)}
+    incident_facets = [
+        _facet("tags", "Tag", (entry.tags for entry in entries), sorted),
+        _facet(
+            "severity",
+            "Severity",
+            ((entry.severity,) for entry in entries),
+            lambda names: sorted(names, key=lambda name: (scale.get(name, len(scale)), name)),
+        ),
+    ]
+    external_facets = [_facet("tags", "Tag", (lesson.tags for lesson in lessons), sorted)]
+    return {
+        GALLERY_URI: renderer.render(
+            "gallery.md.j2",
+            GALLERY_URI,
+            entries=entries,
+            lessons=lessons,
+            incident_facets=incident_facets,
+            external_facets=external_facets,
+            incidents_container=INCIDENTS_CONTAINER,
+            external_container=EXTERNAL_CONTAINER,
+            slugs=filter_slugs,
+        )
+    }
+
+
+def filter_slugs(values: Iterable[str]) -> str:
+    """An item's `data-*` value for the filter component: its values' slugs, space-separated."""
+    return " ".join(slugify(value) for value in values)
+
+
+def _facet(
+    key: str,
+    label: str,
+    values: Iterable[Iterable[str]],
+    order: Callable[[Iterable[str]], list[str]],
+) -> FilterFacet:
+    counts = Counter(value for group in values for value in group)
+    return key, label, [(slugify(name), name, counts[name]) for name in order(counts)]

@@ -1,0 +1,30 @@
+"""Run the leak guard over public output: a built site or one exported document.
+
+Both the MkDocs plugin and `pmkb export` call `find_public_leaks`, so a document handed to
+a customer passes exactly the check a public site does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from .leakguard import Leak, collect_private_strings, scan_site
+from .site import SitePlan
+
+
+def find_public_leaks(
+    plan: SitePlan, output_dir: Path, hand_written: Iterable[str] = ()
+) -> list[Leak]:
+    """Every deny-pattern match and private string in the files under `output_dir`.
+
+    `hand_written` is public text that is not an incident (the site's own pages and name):
+    strings that occur in it are public on purpose and not counted as leaks.
+    """
+    settings = plan.settings
+    public_names = [*hand_written, settings.site_name, settings.site_description,
+                    *settings.public_tags, *settings.severities, *plan.public_texts]
+    private = collect_private_strings(
+        plan.kb.incidents, plan.public.values(), also_public=public_names
+    )
+    return scan_site(output_dir, settings.deny, private)

@@ -50,6 +50,11 @@ _GENERATION_PREFIX = "gen-"
 _WRITE_LOCK = "MAIN_WRITELOCK"  # whoosh's lock file for the default index name
 
 #: Query-time boosts: what a postmortem is about outranks what merely happened in it.
+#: People ask questions: "certificates?" is a word and a question mark, never whoosh's
+#: one-character wildcard (which would silently drop the word from the ranking).
+_QUESTION_MARKS = re.compile(r"\?")
+#: How many hits are re-ranked by coordination: limit × factor, at least the minimum.
+_POOL_FACTOR, _MIN_POOL = 5, 50
 FIELD_BOOSTS = {
     "title": 4.0,
     "key_learning": 3.0,
@@ -180,7 +185,7 @@ def parse_query(text: str) -> ParsedQuery:
             (exclude if match["exclude"] else include).append((field_name, value))
         return " "
 
-    free_text = _FILTER_TERM.sub(take_filter, text)
+    free_text = _QUESTION_MARKS.sub(" ", _FILTER_TERM.sub(take_filter, text))
     return ParsedQuery(" ".join(free_text.split()), tuple(include), tuple(exclude))
 
 
@@ -573,11 +578,32 @@ def _run_search(
     ranked = _text_query(searcher, parsed.text)
     if ranked is query.NullQuery:
         return []  # words, but none that can match anything (only operators, stop words)
-    hits = searcher.search(ranked, filter=allow, mask=deny, limit=limit)
+    words = {_term_text(term) for _, term in ranked.iter_all_terms()}
+    # Rank a wider pool, then reward incidents that match more of the question's words.
+    pool = max(limit * _POOL_FACTOR, _MIN_POOL)
+    hits = searcher.search(ranked, filter=allow, mask=deny, limit=pool, terms=True)
     hits.fragmenter = highlight.ContextFragmenter(maxchars=_SNIPPET_CHARS, surround=60)
     hits.formatter = _MarkingFormatter()
-    results = [_result(hit, float(hit.score)) for hit in hits]
-    return sorted(results, key=lambda result: (-round(result.score, 6), result.id))
+    scored = sorted(
+        ((_coordinated(hit, words), hit) for hit in hits),
+        key=lambda pair: (-pair[0], pair[1]["id"]),
+    )
+    return [_result(hit, score) for score, hit in scored[:limit]]
+
+
+def _term_text(term: str | bytes) -> str:
+    """Query terms are text, matched terms are bytes: compare them as text."""
+    return term.decode("utf-8") if isinstance(term, bytes) else term
+
+
+def _coordinated(hit: Any, words: set[str]) -> float:
+    """The hit's score times the share of the query's words it matched (Lucene's coord).
+
+    Whoosh flattens "any word in any field" into one OR, so one word in a boosted title
+    would otherwise outrank an incident that matches most of a question in its text.
+    """
+    matched = {_term_text(term) for _, term in hit.matched_terms()} & words
+    return round(float(hit.score) * len(matched) / max(len(words), 1), 6)
 
 
 def _text_query(searcher: Any, text: str) -> Any:

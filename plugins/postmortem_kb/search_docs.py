@@ -71,11 +71,17 @@ def incident_url(incident_id: str) -> str:
     return f"incidents/{incident_id}/"
 
 
+#: `data_loss: true` said in words, so "did we ever lose data?" finds it: the stemmer keeps
+#: lose, lost and loss apart, so each form is written out.
+DATA_LOSS_WORDS = "Data loss: we lost data; customers lose data."
+
+
 def document_from_incident(incident: Incident) -> SearchDocument:
     """The internal search document: every narrative field of the incident."""
     learnings = [item for category in incident.learnings.values() for item in category]
     parts: list[str | None] = [
         incident.impact.customer,
+        DATA_LOSS_WORDS if incident.impact.data_loss else None,
         *(entry.event for entry in incident.timeline),
         *incident.contributors,
         *incident.mitigators,

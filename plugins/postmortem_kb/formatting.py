@@ -36,15 +36,18 @@ def markdown_inline(text: str) -> str:
     return escape_html(text).translate(_MD_TABLE_UNSAFE).strip()
 
 
-def title_front_matter(title: str) -> str:
+def title_front_matter(title: str, search_boost: float | None = None) -> str:
     """Front matter fixing a generated page's title, safe for the theme's templates.
 
     MkDocs takes a page title from its first heading *unescaped*, and mkdocs-material prints
     it unescaped (`striptags` even decodes `&lt;`), so a title from YAML could inject markup.
     A title set in front matter wins; `<` and `>` become look-alike angle quotes.
+    `search_boost` ranks the page higher in mkdocs-material's search (incident pages over
+    the lists that mention them).
     """
     safe = " ".join(title.replace("<", "\u2039").replace(">", "\u203a").split())
-    return f"---\ntitle: {json.dumps(safe, ensure_ascii=False)}\n---\n"
+    boost = f"search:\n  boost: {search_boost}\n" if search_boost else ""
+    return f"---\ntitle: {json.dumps(safe, ensure_ascii=False)}\n{boost}---\n"
 
 
 def slugify(text: str) -> str:

@@ -54,7 +54,7 @@ _WRITE_LOCK = "MAIN_WRITELOCK"  # whoosh's lock file for the default index name
 #: one-character wildcard (which would silently drop the word from the ranking).
 _QUESTION_MARKS = re.compile(r"\?")
 #: How many hits are re-ranked by coordination: limit × factor, at least the minimum.
-_POOL_FACTOR, _MIN_POOL = 5, 50
+_POOL_FACTOR, _MIN_POOL = 3, 20
 FIELD_BOOSTS = {
     "title": 4.0,
     "key_learning": 3.0,
@@ -124,6 +124,13 @@ class IndexStats:
     #: True when the whole index was rebuilt from scratch; `reason` says why.
     rebuilt: bool = False
     reason: str | None = None
+
+    def __str__(self) -> str:
+        counts = (
+            f"{self.added} added, {self.updated} updated, {self.removed} removed, "
+            f"{self.unchanged} unchanged"
+        )
+        return f"rebuilt ({self.reason}): {counts}" if self.rebuilt else counts
 
 
 @dataclass(frozen=True)

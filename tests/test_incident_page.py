@@ -6,6 +6,7 @@ with `PMKB_UPDATE_GOLDEN=1 ./dev.sh test -k golden` and review the diff.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import shutil
@@ -13,11 +14,10 @@ from pathlib import Path
 
 import pytest
 
+from postmortem_kb.settings import Settings
 from postmortem_kb.site import plan_site
 from site_builder import build_site
 from test_loading import front
-from postmortem_kb.settings import Settings
-import datetime as dt
 
 FIXTURE = Path(__file__).parent / "fixtures" / "golden_kb"
 GOLDEN = Path(__file__).parent / "golden"

@@ -49,12 +49,12 @@ POINTER_FILE = "index.json"
 _GENERATION_PREFIX = "gen-"
 _WRITE_LOCK = "MAIN_WRITELOCK"  # whoosh's lock file for the default index name
 
-#: Query-time boosts: what a postmortem is about outranks what merely happened in it.
 #: People ask questions: "certificates?" is a word and a question mark, never whoosh's
 #: one-character wildcard (which would silently drop the word from the ranking).
 _QUESTION_MARKS = re.compile(r"\?")
-#: How many hits are re-ranked by coordination: limit × factor, at least the minimum.
+#: How many hits are re-ranked by coordination: limit times factor, at least the minimum.
 _POOL_FACTOR, _MIN_POOL = 3, 20
+#: Query-time boosts: what a postmortem is about outranks what merely happened in it.
 FIELD_BOOSTS = {
     "title": 4.0,
     "key_learning": 3.0,

@@ -13,9 +13,11 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from . import site_urls
+from .actions import action_pages
 from .feeds import feed_files
 from .gallery import gallery_pages, lesson_texts, load_gallery
 from .indexes import index_pages
+from .insights import insights_pages
 from .kb import KnowledgeBase, load_knowledge_base
 from .listing import ListingEntry, listing
 from .model import Incident, PublicIncident
@@ -146,6 +148,10 @@ def plan_site(settings: Settings, overrides_dir: Path | None = None) -> SitePlan
     plan.data_files.update(feed_files(settings, plan.audience_incidents))
     if not settings.is_public:
         plan.pages.update(onboarding_pages(paths, plan.entries, renderer))
+        plan.pages.update(
+            insights_pages(plan.incidents, renderer, settings.build_date, settings.severities)
+        )
+        plan.pages.update(action_pages(plan.incidents, renderer, settings.build_date))
         plan.files.update(evidence_files(kb.incidents, settings.source_dir))
     return plan
 

@@ -227,16 +227,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 class _CliHandler(logging.StreamHandler):
-    """Marks the one handler `pmkb` adds, so calling `main()` twice adds it once."""
+    """Marks the handler `pmkb` adds, so calling `main()` again replaces it."""
 
 
 def configure_logging() -> None:
     """Show MkDocs' and our warnings as `WARNING - message` lines on stderr."""
     logger = logging.getLogger("mkdocs")
-    if not any(isinstance(handler, _CliHandler) for handler in logger.handlers):
-        handler = _CliHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(levelname)-7s - %(message)s"))
-        logger.addHandler(handler)
+    for previous in [h for h in logger.handlers if isinstance(h, _CliHandler)]:
+        logger.removeHandler(previous)  # bound to the stderr of an earlier call
+    handler = _CliHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)-7s - %(message)s"))
+    logger.addHandler(handler)
     logger.setLevel(logging.INFO)
 
 

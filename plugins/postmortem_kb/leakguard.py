@@ -587,17 +587,31 @@ class _Scanner:
             yield label, found.start, found.end, label
 
     def _excerpt(self, text: str, start: int, end: int) -> str:
-        """Some context either side of text[start:end], every match in it masked."""
-        before = self._masked(_Reading(text[max(0, start - 30) : start], prose=True))
-        after = self._masked(_Reading(text[end : end + 30], prose=True))
-        return f"…{before}{REDACTED}{after}…"
+        """Some context either side of text[start:end], every match in that window masked.
+
+        The window is matched as a whole, so a private value that runs across the edge of
+        the reported match (a deny pattern inside a private name) is masked entirely too.
+        """
+        left = max(0, start - 30)
+        window = text[left : end + 30]
+        spans = [(s, e) for _, s, e, _ in self._matches(_Reading(window, prose=True))]
+        return f"…{_mask_spans(window, [*spans, (start - left, end - left)])}…"
 
     def _masked(self, reading: _Reading) -> str:
-        spans = {(start, end) for _, start, end, _ in self._matches(reading)}
-        text = reading.text
-        for start, end in sorted(spans, reverse=True):
-            text = text[:start] + REDACTED + text[end:]
-        return text
+        return _mask_spans(reading.text, [(s, e) for _, s, e, _ in self._matches(reading)])
+
+
+def _mask_spans(text: str, spans: list[tuple[int, int]]) -> str:
+    """Replace each span (overlapping ones merged) with REDACTED."""
+    merged: list[list[int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    for start, end in reversed(merged):
+        text = text[:start] + REDACTED + text[end:]
+    return text
 
 
 def _name_reading(name: str) -> _Reading:

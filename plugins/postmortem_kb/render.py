@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import jinja2
@@ -24,9 +24,11 @@ from .formatting import (
     markdown_inline,
     title_front_matter,
 )
-from .internal_text import mark_internal
+from .internal_text import internal_parts, mark_internal
 
 OVERRIDES_SUBDIR = "pmkb"
+#: Evidence files shown as figures on the page rather than only linked.
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp")
 
 
 class PageRenderer:
@@ -56,7 +58,12 @@ class PageRenderer:
             timestamp=_format_timestamp,
             demote_headings=demote_headings,
         )
-        self.env.globals.update(urls=site_urls, title_front_matter=title_front_matter)
+        self.env.globals.update(
+            urls=site_urls,
+            title_front_matter=title_front_matter,
+            has_internal=lambda *texts: any(internal_parts(text or "") for text in texts),
+            is_image=lambda path: PurePosixPath(path).suffix.lower() in IMAGE_SUFFIXES,
+        )
 
     def render(self, template: str, page_uri: str, **context: Any) -> str:
         """Render `template` for the page at `page_uri` (links are made relative to it)."""

@@ -183,6 +183,7 @@ def settings_from_config(options: PostmortemsConfig, config: MkDocsConfig) -> Se
         deny=tuple(options.deny),
         build_date=build_date,
         cache_dir=(base / options.cache_dir).resolve(),
+        apology=options.apology,
         site_name=config.site_name,
         site_description=config.site_description or "",
         site_url=config.site_url or None,

@@ -1,0 +1,211 @@
+"""`pmkb export ID --audience public [--format md|html]`, end to end on the leak fixture.
+
+The document is the customer-facing postmortem — title, date, duration, customer impact,
+summary, apology, public timeline, what we fixed, public follow-ups — and nothing private. HTML
+is one self-contained file that opens offline. Ids that are unknown or not public are refused
+with a reason, and a document that would leak is never written.
+"""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser
+
+from conftest import OpenPage, ServeDir
+from postmortem_kb.cli import main
+from postmortem_kb.settings import DEFAULT_APOLOGY
+from site_builder import copy_kb
+from test_redaction_build import (
+    LEAKY_KB,
+    PRIVATE_PREFIX,
+    PUBLIC_ID,
+    plant_in_public_summary,
+    visible_text,
+)
+
+#: What the exported document must say, as a reader reads it (cells in row order).
+CUSTOMER_FACING = {
+    "title": "PUBMARK-TITLE",
+    "date": "Date 2024-03-05",
+    "duration": "Duration 1 h 00 min",
+    "customer impact": "Customer impact PUBMARK-IMPACT some checkouts failed for 40 minutes.",
+    "summary": "Summary PUBMARK-SUMMARY some checkout requests failed. Our PUBMARK-ROLE "
+               "coordinated the response.",
+    "apology": DEFAULT_APOLOGY,
+    "public timeline": "2024-03-05 10:00 UTC PUBMARK-TIMELINE errors rose for some customers",
+    "what we fixed": "What we fixed PUBMARK-REMEDIATION we moved the database to a new disk.",
+    "public follow-ups": "Action Status Due PUBMARK-FUACTION add a second replica open 2024-04-01",
+}
+
+
+@pytest.fixture
+def kb(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    root = copy_kb(LEAKY_KB, tmp_path / "kb")
+    monkeypatch.chdir(root)
+    return root
+
+
+def export(kb: Path, incident_id: str, fmt: str) -> tuple[int, Path]:
+    """Run `pmkb export` into a file; the exit code and where the document would be."""
+    output = kb / f"export.{fmt}"
+    code = main(["export", incident_id, "--audience", "public", "--format", fmt,
+                 "-o", str(output)])
+    return code, output
+
+
+def reading(document: Path) -> str:
+    """The document's words as a reader meets them, markup and table rules dropped."""
+    if document.suffix == ".html":
+        text = visible_text(document)
+    else:
+        text = re.sub(r"[|*#]|-{3,}", " ", document.read_text(encoding="utf-8"))
+    return " ".join(text.split()).lower()
+
+
+@pytest.mark.parametrize("fmt", ["md", "html"])
+def test_export_holds_the_customer_facing_postmortem_and_nothing_private(
+    kb: Path, fmt: str
+) -> None:
+    code, document = export(kb, PUBLIC_ID, fmt)
+    assert code == 0
+    text = reading(document)
+    missing = {part: words for part, words in CUSTOMER_FACING.items()
+               if " ".join(words.split()).lower() not in text}
+    assert not missing, f"the {fmt} export lacks {missing}"
+    assert PRIVATE_PREFIX not in document.read_text(encoding="utf-8").lower()
+
+
+def test_a_configured_apology_closes_the_export(kb: Path) -> None:
+    config = kb / "mkdocs.yml"
+    apology = "We are truly sorry; PUBMARK-APOLOGY."
+    option = "    source_dir: postmortems\n"
+    text = config.read_text(encoding="utf-8").replace(option, f"{option}    apology: {apology}\n")
+    config.write_text(text, encoding="utf-8")
+    assert f"apology: {apology}" in config.read_text(encoding="utf-8")
+    code, document = export(kb, PUBLIC_ID, "md")
+    assert code == 0
+    text = document.read_text(encoding="utf-8")
+    assert apology in text and DEFAULT_APOLOGY not in text
+
+
+class _Resources(HTMLParser):
+    """Every tag, every attribute that can load or link something, and the inline CSS."""
+
+    LOADING = frozenset({"src", "href", "srcset", "action", "poster", "data", "formaction"})
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: set[str] = set()
+        self.references: list[str] = []
+        self.css: list[str] = []
+        self._in_style = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.add(tag)
+        self._in_style = tag == "style"
+        self.references.extend(f"{tag} {name}={value}" for name, value in attrs
+                               if name in self.LOADING and not (value or "").startswith("#"))
+        self.css.extend(value for name, value in attrs if name == "style" and value)
+
+    def handle_endtag(self, tag: str) -> None:
+        self._in_style = False
+
+    def handle_data(self, data: str) -> None:
+        if self._in_style:
+            self.css.append(data)
+
+
+def test_html_export_is_one_self_contained_file(kb: Path) -> None:
+    code, document = export(kb, PUBLIC_ID, "html")
+    assert code == 0
+    parser = _Resources()
+    parser.feed(document.read_text(encoding="utf-8"))
+    assert "style" in parser.tags and "".join(parser.css).strip()
+    assert not parser.tags & {"script", "link", "img", "iframe", "object", "embed", "base",
+                              "video", "audio", "source", "svg", "form"}
+    assert parser.references == []
+    css = "".join(parser.css).lower()
+    assert "url(" not in css and "@import" not in css and "@font-face" not in css
+
+
+@pytest.mark.browser
+def test_html_export_opens_offline_from_a_file(kb: Path, chromium_browser: Browser) -> None:
+    code, document = export(kb, PUBLIC_ID, "html")
+    assert code == 0
+    context = chromium_browser.new_context(offline=True)
+    try:
+        page = context.new_page()
+        requests: list[str] = []
+        errors: list[str] = []
+        page.on("request", lambda request: requests.append(request.url))
+        page.on("console", lambda message: message.type == "error" and errors.append(message.text))
+        page.on("requestfailed", lambda request: errors.append(f"failed: {request.url}"))
+        page.goto(document.as_uri())
+        assert page.locator("h1").inner_text() == "PUBMARK-TITLE"
+        assert page.locator("table").count() == 3  # key facts, timeline, follow-ups
+        # The inline stylesheet applies.
+        assert page.locator("table").first.evaluate(
+            "el => getComputedStyle(el).borderCollapse") == "collapse"
+        assert requests == [document.as_uri()]
+        assert errors == []
+    finally:
+        context.close()
+
+
+@pytest.mark.browser
+def test_html_export_served_makes_no_other_request(
+    kb: Path, serve_dir: ServeDir, open_page: OpenPage
+) -> None:
+    code, document = export(kb, PUBLIC_ID, "html")
+    assert code == 0
+    page, watch = open_page(serve_dir(document.parent) + document.name)
+    requests: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+    page.reload()
+    assert requests == [page.url]
+    assert DEFAULT_APOLOGY in page.locator("body").inner_text()
+    watch.assert_clean()
+
+
+def test_an_unknown_id_is_refused_with_a_suggestion(
+    kb: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, document = export(kb, "pubmark-idalfa", "md")
+    assert code == 1 and not document.exists()
+    assert ("pmkb: pubmark-idalfa: no incident has this id (did you mean `pubmark-idalpha`?)"
+            in capsys.readouterr().err)
+
+
+@pytest.mark.parametrize(
+    ("incident_id", "reason"),
+    [
+        ("privmark-draftid", "its status is `draft`, not `published`"),
+        ("privmark-reviewid", "its status is `review`, not `published`"),
+        ("privmark-nosumid", "it has no `public.summary`"),
+    ],
+    ids=["draft", "review", "no-public-summary"],
+)
+def test_an_incident_that_is_not_public_is_refused_with_the_reason(
+    kb: Path, capsys: pytest.CaptureFixture[str], incident_id: str, reason: str
+) -> None:
+    code, document = export(kb, incident_id, "html")
+    assert code == 1 and not document.exists()
+    assert f"{incident_id}: not published publicly: {reason}" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("fmt", ["md", "html"])
+def test_a_document_that_would_leak_is_never_written(
+    kb: Path, capsys: pytest.CaptureFixture[str], fmt: str
+) -> None:
+    plant_in_public_summary(kb, "The database at 10.20.30.40 lost its disk.")
+    code, document = export(kb, PUBLIC_ID, fmt)
+    assert code == 1 and not document.exists()
+    captured = capsys.readouterr()
+    assert "nothing was written" in captured.err
+    assert f"leak: {PUBLIC_ID}.{fmt}: deny pattern RFC 1918 address: " in captured.err
+    assert captured.out == ""
+    assert "10.20.30.40" not in captured.err

@@ -7,22 +7,20 @@ Below them, `postmortems/_gallery.yml` lists well-known public postmortems of ot
 companies, each with our own reading of its key learning; it is validated like every other
 file, and on the public site its tags are limited to `public_tags` like ours.
 
-`read_kb_file` reads any knowledge-base-wide YAML file (`_gallery.yml`, `_paths.yml`) with the
+`kb.read_kb_file` reads any knowledge-base-wide YAML file (`_gallery.yml`, `_paths.yml`) with the
 strict reader and hands back the validator whose typed readers check its fields.
 """
 
 from __future__ import annotations
 
 import re
-from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlsplit
 
-from .formatting import slugify
-from .listing import ListingEntry
-from .loader import LoadProblem, RawPostmortem, display_name, parse_document, read_text_file
+from .kb import read_kb_file
+from .listing import ListingEntry, filter_facet, filter_slugs
 from .problems import Problems
 from .render import PageRenderer
 from .settings import Settings
@@ -37,9 +35,6 @@ INCIDENTS_CONTAINER = "pmkb-gallery-incidents"
 EXTERNAL_CONTAINER = "pmkb-gallery-external"
 _YEAR = re.compile(r"^\d{4}$")
 
-#: A filter facet for the shared component: (key, label, [(slug, name, count)]).
-FilterFacet = tuple[str, str, list[tuple[str, str, int]]]
-
 
 @dataclass(frozen=True)
 class ExternalLesson:
@@ -51,23 +46,6 @@ class ExternalLesson:
     key_learning: str
     link: str
     tags: tuple[str, ...] = ()
-
-
-def read_kb_file(settings: Settings, name: str, problems: Problems) -> IncidentValidator | None:
-    """The validator over a KB-wide YAML file; None when it is absent or cannot be read.
-
-    The file's data is `validator.raw.data`; its problems land in `validator.problems`.
-    """
-    path = settings.source_dir / name
-    if not path.is_file():
-        return None
-    display = display_name(path, settings.source_dir)
-    try:
-        data, lines = parse_document(read_text_file(path, display), display)
-    except LoadProblem as exc:
-        problems.items.append(exc.problem)
-        return None
-    return IncidentValidator(RawPostmortem(path, display, data, lines), settings, {})
 
 
 def load_gallery(settings: Settings, problems: Problems) -> list[ExternalLesson]:
@@ -165,15 +143,18 @@ def gallery_pages(
         ]
     scale = {level: index for index, level in enumerate(settings.severities)}
     incident_facets = [
-        _facet("tags", "Tag", (entry.tags for entry in entries), sorted),
-        _facet(
+        filter_facet("tags", "Tag", (entry.tags for entry in entries), sorted),
+        filter_facet(
             "severity",
             "Severity",
             ((entry.severity,) for entry in entries),
             lambda names: sorted(names, key=lambda name: (scale.get(name, len(scale)), name)),
         ),
     ]
-    external_facets = [_facet("tags", "Tag", (lesson.tags for lesson in lessons), sorted)]
+    external_facets = [
+        filter_facet("tags", "Tag", (lesson.tags for lesson in lessons), sorted),
+        filter_facet("year", "Year", ((str(lesson.year),) for lesson in lessons), _newest_first),
+    ]
     return {
         GALLERY_URI: renderer.render(
             "gallery.md.j2",
@@ -189,16 +170,5 @@ def gallery_pages(
     }
 
 
-def filter_slugs(values: Iterable[str]) -> str:
-    """An item's `data-*` value for the filter component: its values' slugs, space-separated."""
-    return " ".join(slugify(value) for value in values)
-
-
-def _facet(
-    key: str,
-    label: str,
-    values: Iterable[Iterable[str]],
-    order: Callable[[Iterable[str]], list[str]],
-) -> FilterFacet:
-    counts = Counter(value for group in values for value in group)
-    return key, label, [(slugify(name), name, counts[name]) for name in order(counts)]
+def _newest_first(years: list[str]) -> list[str]:
+    return sorted(years, reverse=True)

@@ -1,19 +1,30 @@
 """Browse pages: every incident, and incidents by tag, service, severity and year.
 
 Each facet is an overview page with counts plus one page per value listing its incidents
-newest first. Pages are returned as `uri → Markdown`; the MkDocs plugin adds them as
-generated files. The sidebar links the overviews only, so it stays small at any size.
+newest first. `incidents/` lists every incident and can be narrowed in the page by all four
+facets together (the shared filter component: `filter.md.j2` + `assets/pmkb-filter.js`).
+Pages are returned as `uri → Markdown`; the MkDocs plugin adds them as generated files. The
+sidebar links the overviews only, so it stays small at any size.
+
+Values that differ only in spelling ("Payments API", "payments-api") share a URL slug, so
+they share one page under the spelling most incidents use.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from . import site_urls
-from .listing import ListingEntry
+from .formatting import slugify
+from .listing import FilterFacet, ListingEntry, common_spelling, filter_facet, filter_slugs
 from .render import PageRenderer
+
+#: The `id` of the incident list of every list page, the target of its filter controls.
+LIST_CONTAINER = "pmkb-incidents"
+INCIDENTS_URI = "incidents/index.md"
 
 
 @dataclass(frozen=True)
@@ -25,24 +36,29 @@ class Facet:
     values_of: Callable[[ListingEntry], tuple[str, ...]]
     uri_of: Callable[[str], str]
     sort_values: Callable[[list[str]], list[str]]
-
-
-def _by_count_then_name(counts: dict[str, int]) -> Callable[[list[str]], list[str]]:
-    return lambda values: sorted(values, key=lambda value: (-counts[value], value))
+    #: The filter component's facet key: list items carry it as `data-<key>`.
+    key: str
+    #: Singular, for the filter's label: "Tag".
+    label: str
 
 
 def facets(severities: tuple[str, ...]) -> list[Facet]:
     """The browse facets, in sidebar order."""
     order = {level: index for index, level in enumerate(severities)}
     return [
-        Facet("Tags", "tags", lambda e: e.tags, site_urls.tag_uri, sorted),
-        Facet("Services", "services", lambda e: e.services, site_urls.service_uri, sorted),
+        Facet("Tags", "tags", lambda e: e.tags, site_urls.tag_uri, sorted, "tags", "Tag"),
+        Facet(
+            "Services", "services", lambda e: e.services, site_urls.service_uri, sorted,
+            "services", "Service",
+        ),
         Facet(
             "Severity",
             "severity",
             lambda e: (e.severity,),
             site_urls.severity_uri,
-            lambda values: sorted(values, key=lambda v: order.get(v, len(order))),
+            lambda values: sorted(values, key=lambda v: (order.get(v, len(order)), v)),
+            "severity",
+            "Severity",
         ),
         Facet(
             "Years",
@@ -50,17 +66,42 @@ def facets(severities: tuple[str, ...]) -> list[Facet]:
             lambda e: (str(e.year),),
             lambda year: site_urls.year_uri(int(year)),
             lambda values: sorted(values, reverse=True),
+            "year",
+            "Year",
         ),
     ]
 
 
 def group_by(entries: list[ListingEntry], facet: Facet) -> dict[str, list[ListingEntry]]:
-    """Value → its entries, keeping the entries' (newest first) order."""
-    groups: dict[str, list[ListingEntry]] = defaultdict(list)
+    """Value → its entries, keeping the entries' (newest first) order.
+
+    Spellings of one value (same slug, hence same page) are merged under their
+    `common_spelling`; an entry is listed once per value.
+    """
+    by_slug: dict[str, list[ListingEntry]] = defaultdict(list)
+    spellings: dict[str, Counter[str]] = defaultdict(Counter)
     for entry in entries:
-        for value in facet.values_of(entry):
-            groups[value].append(entry)
-    return dict(groups)
+        for slug, value in {slugify(value): value for value in facet.values_of(entry)}.items():
+            by_slug[slug].append(entry)
+            spellings[slug][value] += 1
+    return {common_spelling(spellings[slug]): members for slug, members in by_slug.items()}
+
+
+def incident_filter_facets(
+    entries: list[ListingEntry], severities: tuple[str, ...]
+) -> list[FilterFacet]:
+    """What a list of incidents can be narrowed by: tag, service, severity and year.
+
+    Only values that narrow the list are offered (one every entry has would change nothing).
+    """
+    return [
+        (key, label, [value for value in values if value[2] < len(entries)])
+        for key, label, values in (
+            filter_facet(facet.key, facet.label, map(facet.values_of, entries),
+                         facet.sort_values)
+            for facet in facets(severities)
+        )
+    ]
 
 
 def index_pages(
@@ -70,11 +111,21 @@ def index_pages(
     descriptions: dict[str, str] | None = None,
 ) -> dict[str, str]:
     """Every browse page of the site: `incidents/`, and an overview + pages per facet."""
-    pages = {
-        "incidents/index.md": renderer.render(
-            "incident_list.md.j2", "incidents/index.md", title="All incidents", entries=entries
+    descriptions = descriptions or {}
+
+    def incident_list(uri: str, title: str, members: list[ListingEntry], **context: Any) -> str:
+        return renderer.render(
+            "incident_list.md.j2",
+            uri,
+            title=title,
+            entries=members,
+            filter_facets=incident_filter_facets(members, severities),
+            container_id=LIST_CONTAINER,
+            slugs=filter_slugs,
+            **context,
         )
-    }
+
+    pages = {INCIDENTS_URI: incident_list(INCIDENTS_URI, "All incidents", entries)}
     for facet in facets(severities):
         groups = group_by(entries, facet)
         values = facet.sort_values(list(groups))
@@ -85,15 +136,16 @@ def index_pages(
             facet=facet,
             values=values,
             groups=groups,
-            descriptions=descriptions or {},
+            descriptions=descriptions,
         )
         for value in values:
             uri = facet.uri_of(value)
-            pages[uri] = renderer.render(
-                "incident_list.md.j2",
+            pages[uri] = incident_list(
                 uri,
-                title=f"{facet.name}: {value}",
-                entries=groups[value],
-                description=(descriptions or {}).get(value),
+                f"{facet.name}: {value}",
+                groups[value],
+                description=descriptions.get(value),
+                overview_uri=overview_uri,
+                overview_name=facet.name,
             )
     return pages

@@ -54,7 +54,7 @@ def load_knowledge_base(settings: Settings) -> KnowledgeBase:
             "folder not found; expected the folder holding the postmortem files",
         )
         return KnowledgeBase([], problems)
-    roles = load_roles(source_dir, settings, problems)
+    roles = load_roles(settings, problems)
     incidents: list[Incident] = []
     skipped: list[str] = []
     for path in discover_postmortem_files(source_dir):
@@ -82,19 +82,30 @@ def _load_one(
     return incident
 
 
-def load_roles(source_dir: Path, settings: Settings, problems: Problems) -> dict[str, str]:
-    """The KB-wide `@handle: role` map from `_roles.yml` (empty when absent)."""
-    path = source_dir / ROLES_FILE
+def read_kb_file(settings: Settings, name: str, problems: Problems) -> IncidentValidator | None:
+    """A validator over a KB-wide YAML file (`_roles.yml`, `_gallery.yml`, `_paths.yml`).
+
+    None when the file is absent or cannot be read (that problem is added to `problems`).
+    The file's data is `validator.raw.data`; field problems land in `validator.problems`.
+    """
+    path = settings.source_dir / name
     if not path.is_file():
-        return {}
-    display = display_name(path, source_dir)
+        return None
+    display = display_name(path, settings.source_dir)
     try:
         data, lines = parse_document(read_text_file(path, display), display)
     except LoadProblem as exc:
         problems.items.append(exc.problem)
+        return None
+    return IncidentValidator(RawPostmortem(path, display, data, lines), settings, {})
+
+
+def load_roles(settings: Settings, problems: Problems) -> dict[str, str]:
+    """The KB-wide `@handle: role` map from `_roles.yml` (empty when absent)."""
+    validator = read_kb_file(settings, ROLES_FILE, problems)
+    if validator is None:
         return {}
-    validator = IncidentValidator(RawPostmortem(path, display, data, lines), settings, {})
-    roles = read_roles(data, "", validator)
+    roles = read_roles(validator.raw.data, "", validator)
     problems.extend(validator.problems)
     return roles
 

@@ -3,15 +3,25 @@
 A `ListingEntry` is built from an internal `Incident` or from a `PublicIncident`, so the
 list pages of both audiences share one renderer and can never reach past the projection:
 a public entry is made from public data only.
+
+The filter component (`templates/filter.md.j2`, `assets/pmkb-filter.js`) narrows any list
+of such rows in the page: `filter_slugs` gives an item's `data-<facet>` value and
+`filter_facet` one facet of its controls.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from .formatting import slugify
 from .model import Incident, PublicIncident
+
+#: One facet of the filter component: (key, label, [(slug, name, count)]). Items carry the
+#: facet as `data-<key>`; `name` is shown, `count` is how many items have the value.
+FilterFacet = tuple[str, str, list[tuple[str, str, int]]]
 
 
 @dataclass(frozen=True)
@@ -61,3 +71,34 @@ def listing(incidents: Iterable[Incident | PublicIncident]) -> list[ListingEntry
     entries.sort(key=lambda entry: entry.id)
     entries.sort(key=lambda entry: entry.date, reverse=True)
     return entries
+
+
+def filter_slugs(values: Iterable[str]) -> str:
+    """An item's `data-<facet>` value for the filter component: its values' slugs."""
+    return " ".join(dict.fromkeys(slugify(value) for value in values))
+
+
+def filter_facet(
+    key: str,
+    label: str,
+    values: Iterable[Iterable[str]],
+    order: Callable[[list[str]], list[str]],
+) -> FilterFacet:
+    """A facet of the filter controls from every item's values (one iterable per item).
+
+    Spellings that share a slug are one option, counted once per item and named by
+    `common_spelling`; `order` sorts the option names.
+    """
+    spellings: dict[str, Counter[str]] = defaultdict(Counter)
+    for item_values in values:
+        for slug, value in {slugify(value): value for value in item_values}.items():
+            spellings[slug][value] += 1
+    slug_of = {common_spelling(spelled): slug for slug, spelled in spellings.items()}
+    return key, label, [
+        (slug_of[name], name, spellings[slug_of[name]].total()) for name in order(list(slug_of))
+    ]
+
+
+def common_spelling(spellings: Counter[str]) -> str:
+    """The spelling most items use for one value (ties: the first in sort order)."""
+    return min(spellings, key=lambda value: (-spellings[value], value))

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .formatting import slugify
-from .gallery import read_kb_file
+from .kb import read_kb_file
 from .listing import ListingEntry
 from .problems import Problems
 from .render import PageRenderer

@@ -1,0 +1,157 @@
+"""Browsing the example knowledge base in a real browser: tags, severity and year pages, the
+site search, and the facet filter of `incidents/` with and without JavaScript."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+
+import pytest
+from playwright.sync_api import Browser, Page
+
+from browser_support import watch_page
+from conftest import OpenPage, ServeDir
+from postmortem_kb.cli import load_settings
+from postmortem_kb.formatting import slugify
+from postmortem_kb.listing import ListingEntry, listing
+from postmortem_kb.site import project_audience
+from site_builder import REPO_ROOT, BuiltSite, build_site
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def internal_site(tmp_path_factory: pytest.TempPathFactory) -> BuiltSite:
+    return build_site(REPO_ROOT / "mkdocs.yml", tmp_path_factory.mktemp("browse") / "site")
+
+
+@pytest.fixture(scope="module")
+def entries() -> list[ListingEntry]:
+    """What the example site lists (newest first), read through the same core as the build."""
+    return listing(project_audience(load_settings("internal", str(REPO_ROOT / "mkdocs.yml")))
+                   .incidents)
+
+
+def ids_on(page: Page) -> list[str]:
+    """Ids of the incidents the page's list shows (visible items only), in order."""
+    return page.locator(".pmkb-item:visible").evaluate_all(
+        "items => items.map(item => new URL(item.querySelector('a').href).pathname"
+        ".split('/').filter(Boolean).pop())"
+    )
+
+
+def test_tag_overview_leads_to_a_tag_page_and_on_to_an_incident(
+    internal_site: BuiltSite, entries: list[ListingEntry], serve_dir: ServeDir,
+    open_page: OpenPage,
+) -> None:
+    base = serve_dir(internal_site.site_dir)
+    counts = Counter(tag for entry in entries for tag in entry.tags)
+    tag = min(counts, key=lambda name: (-counts[name], name))
+    page, watch = open_page(base + "tags/")
+    row = page.locator("table tr", has=page.locator(f"a:text-is('{tag}')"))
+    assert row.locator("td").nth(1).inner_text() == str(counts[tag])
+    row.locator("a").click()
+    page.wait_for_url(base + f"tags/{tag}/")
+    expected = [entry for entry in entries if tag in entry.tags]
+    assert ids_on(page) == [entry.id for entry in expected]  # newest first
+    page.locator(".pmkb-item a").first.click()
+    page.wait_for_url(base + f"incidents/{expected[0].id}/")
+    assert expected[0].title in page.locator("h1").inner_text()
+    watch.assert_clean()
+
+
+@pytest.mark.parametrize("facet", ["severity", "year"])
+def test_severity_and_year_pages_list_exactly_their_incidents(
+    facet: str, internal_site: BuiltSite, entries: list[ListingEntry], serve_dir: ServeDir,
+    open_page: OpenPage,
+) -> None:
+    base = serve_dir(internal_site.site_dir)
+    value_of = {"severity": lambda e: e.severity, "year": lambda e: str(e.year)}[facet]
+    section, heading = {"severity": ("severity", "Severity"), "year": ("years", "Years")}[facet]
+    page, watch = open_page(base + f"{section}/")
+    values = Counter(map(value_of, entries))
+    assert page.locator("table tbody tr").count() == len(values)
+    for value, count in values.items():
+        page.goto(base + f"{section}/{slugify(value)}/")
+        expected = [entry.id for entry in entries if value_of(entry) == value]
+        assert ids_on(page) == expected, value
+        assert page.locator("h1").inner_text().startswith(f"{heading}: {value}")
+        assert f"{count} incident" in page.locator("article").inner_text()
+    watch.assert_clean()
+
+
+def test_the_search_box_finds_an_incident_by_a_word_of_its_key_learning(
+    internal_site: BuiltSite, entries: list[ListingEntry], serve_dir: ServeDir,
+    open_page: OpenPage,
+) -> None:
+    docs = json.loads(internal_site.read("search/search_index.json"))["docs"]
+    text = " ".join(doc["text"].lower() for doc in docs)
+    # A word of one incident's key learning that the rest of the index hardly uses.
+    target, word = min(
+        ((entry, word) for entry in entries if entry.key_learning
+         for word in re.findall(r"[a-z]{7,}", entry.key_learning.lower())),
+        key=lambda pair: (text.count(pair[1]), pair[1]),
+    )
+    base = serve_dir(internal_site.site_dir)
+    page, watch = open_page(base)
+    page.locator("label.md-search__icon, .md-search__input").first.click()
+    page.locator("input.md-search__input").fill(word)
+    result = page.locator(f".md-search-result__item a[href*='incidents/{target.id}/']").first
+    result.wait_for(timeout=15_000)
+    result.click()
+    page.wait_for_url(re.compile(re.escape(base + f"incidents/{target.id}/")))
+    assert target.title in page.locator("h1").inner_text()
+    watch.assert_clean()
+
+
+def test_the_filter_narrows_incidents_by_tag_and_severity_together_and_shares_the_view(
+    internal_site: BuiltSite, entries: list[ListingEntry], serve_dir: ServeDir,
+    open_page: OpenPage,
+) -> None:
+    pairs = Counter((tag, e.severity) for e in entries for tag in e.tags)
+    tags = Counter(tag for e in entries for tag in e.tags)
+    # The tag and severity that narrow the list the most while still leaving two incidents.
+    tag, severity = min((pair for pair, count in pairs.items() if count >= 2),
+                        key=lambda pair: (pairs[pair] / tags[pair[0]], pair))
+    expected = [e.id for e in entries if tag in e.tags and e.severity == severity]
+    base = serve_dir(internal_site.site_dir)
+    page, watch = open_page(base + "incidents/")
+    form = page.locator("form.pmkb-filters")
+    assert form.is_visible()
+    assert ids_on(page) == [e.id for e in entries]
+    page.select_option("select[name=tags]", slugify(tag))
+    page.select_option("select[name=severity]", slugify(severity))
+    assert ids_on(page) == expected
+    count = form.locator(".pmkb-filter-count")
+    assert count.inner_text() == f"{len(expected)} of {len(entries)} incidents"
+    assert page.url.endswith(f"#tags={slugify(tag)}&severity={slugify(severity)}")
+
+    shared, shared_watch = open_page(page.url)  # a shared link opens the same view
+    assert ids_on(shared) == expected
+    assert shared.locator("select[name=severity]").input_value() == slugify(severity)
+    shared_watch.assert_clean()
+
+    form.locator(".pmkb-filter-reset").click()
+    assert ids_on(page) == [e.id for e in entries]
+    assert count.inner_text() == f"{len(entries)} of {len(entries)} incidents"
+    watch.assert_clean()
+
+
+def test_without_javascript_every_incident_shows_and_the_filter_stays_hidden(
+    internal_site: BuiltSite, entries: list[ListingEntry], serve_dir: ServeDir,
+    chromium_browser: Browser,
+) -> None:
+    base = serve_dir(internal_site.site_dir)
+    context = chromium_browser.new_context(java_script_enabled=False)
+    try:
+        page = context.new_page()
+        watch = watch_page(page)
+        page.goto(base + "incidents/#tags=monitoring&severity=sev-1")
+        assert not page.locator("form.pmkb-filters").is_visible()
+        items = page.locator(".pmkb-item")
+        assert items.count() == len(entries)
+        assert all(items.nth(index).is_visible() for index in range(items.count()))
+        watch.assert_clean()
+    finally:
+        context.close()

@@ -1,0 +1,97 @@
+"""The learning gallery in a real browser: the filter narrows the cards and the count, every
+card shows without JavaScript, and the page logs no error and talks to no other host."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page
+
+from browser_support import OpenPage, ServeDir, watch_page
+from postmortem_kb.gallery import EXTERNAL_CONTAINER, INCIDENTS_CONTAINER
+from postmortem_kb.listing import ListingEntry
+from postmortem_kb.settings import Settings
+from postmortem_kb.site import plan_site
+from site_builder import REPO_ROOT, build_site
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+CARDS = f"#{INCIDENTS_CONTAINER} .pmkb-item"
+FORM = f'form[data-pmkb-filter-for="{INCIDENTS_CONTAINER}"]'
+
+
+@pytest.fixture(scope="module")
+def gallery_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_site(
+        REPO_ROOT / "mkdocs.yml", tmp_path_factory.mktemp("gallery") / "site"
+    ).site_dir
+
+
+@pytest.fixture(scope="module")
+def entries() -> list[ListingEntry]:
+    """The cards the gallery shows, from the same plan the build uses."""
+    settings = Settings(source_dir=REPO_ROOT / "postmortems", build_date=dt.date(2026, 11, 23))
+    return plan_site(settings).entries
+
+
+def visible_incident_links(page: Page) -> list[str]:
+    links = page.locator(f"{CARDS}:visible .pmkb-card-title a")
+    return [
+        href.rstrip("/").rsplit("/", 1)[-1]
+        for href in links.evaluate_all("links => links.map(link => link.getAttribute('href'))")
+    ]
+
+
+def test_filter_by_tag_and_severity_narrows_cards_and_count(
+    gallery_site: Path, entries: list[ListingEntry], serve_dir: ServeDir, open_page: OpenPage
+) -> None:
+    page, watch = open_page(serve_dir(gallery_site) + "gallery/")
+    form = page.locator(FORM)
+    count = form.locator(".pmkb-filter-count")
+    assert form.is_visible()
+    assert count.text_content() == f"{len(entries)} of {len(entries)} incidents"
+    assert visible_incident_links(page) == [entry.id for entry in entries]
+
+    # The most common tag, then the most common severity among its incidents: a real narrowing.
+    tag = Counter(tag for entry in entries for tag in entry.tags).most_common(1)[0][0]
+    with_tag = [entry for entry in entries if tag in entry.tags]
+    assert 1 < len(with_tag) < len(entries)
+    form.locator('select[name="tags"]').select_option(tag)
+    assert visible_incident_links(page) == [entry.id for entry in with_tag]
+    assert count.text_content() == f"{len(with_tag)} of {len(entries)} incidents"
+
+    severity = Counter(entry.severity for entry in with_tag).most_common(1)[0][0]
+    both = [entry for entry in with_tag if entry.severity == severity]
+    assert len(both) < len(with_tag)
+    form.locator('select[name="severity"]').select_option(severity.lower())
+    assert visible_incident_links(page) == [entry.id for entry in both]
+    assert count.text_content() == f"{len(both)} of {len(entries)} incidents"
+    # The other filter on the page is untouched: every external lesson still shows.
+    lessons = page.locator(f"#{EXTERNAL_CONTAINER} .pmkb-item")
+    assert lessons.count() > 0
+    assert page.locator(f"#{EXTERNAL_CONTAINER} .pmkb-item:visible").count() == lessons.count()
+
+    form.locator(".pmkb-filter-reset").click()
+    assert len(visible_incident_links(page)) == len(entries)
+    watch.assert_clean()
+
+
+def test_without_javascript_every_card_shows(
+    gallery_site: Path, entries: list[ListingEntry], serve_dir: ServeDir, chromium_browser: Browser
+) -> None:
+    context = chromium_browser.new_context(java_script_enabled=False)
+    try:
+        page = context.new_page()
+        watch = watch_page(page)
+        page.goto(serve_dir(gallery_site) + "gallery/")
+        assert page.locator(FORM).is_hidden()
+        assert visible_incident_links(page) == [entry.id for entry in entries]
+        lessons = page.locator(f"#{EXTERNAL_CONTAINER} .pmkb-item")
+        assert lessons.count() > 0
+        assert page.locator(f"#{EXTERNAL_CONTAINER} .pmkb-item:visible").count() == lessons.count()
+        watch.assert_clean()
+    finally:
+        context.close()

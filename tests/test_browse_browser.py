@@ -96,7 +96,8 @@ def test_the_search_box_finds_an_incident_by_a_word_of_its_key_learning(
     base = serve_dir(internal_site.site_dir)
     page, watch = open_page(base)
     page.locator("label.md-search__icon, .md-search__input").first.click()
-    page.locator("input.md-search__input").fill(word)
+    # Typed key by key as a person would: a one-shot fill() can race the search worker.
+    page.locator("input.md-search__input").press_sequentially(word, delay=30)
     result = page.locator(f".md-search-result__item a[href*='incidents/{target.id}/']").first
     result.wait_for(timeout=15_000)
     result.click()
@@ -121,6 +122,12 @@ def test_the_filter_narrows_incidents_by_tag_and_severity_together_and_shares_th
     assert form.is_visible()
     assert ids_on(page) == [e.id for e in entries]
     page.select_option("select[name=tags]", slugify(tag))
+    # Each severity now counts what it would leave of this tag; the ones with none are off.
+    by_severity = Counter(e.severity for e in entries if tag in e.tags)
+    for option in page.locator("select[name=severity] option[value]:not([value=''])").all():
+        name = option.get_attribute("data-label") or ""
+        assert option.inner_text() == f"{name} ({by_severity[name]})"
+        assert option.is_disabled() == (by_severity[name] == 0)
     page.select_option("select[name=severity]", slugify(severity))
     assert ids_on(page) == expected
     count = form.locator(".pmkb-filter-count")

@@ -205,6 +205,12 @@ def test_non_utf8_names_the_line(tmp_path: Path) -> None:
     assert "not valid UTF-8" in only_problem(tmp_path, "a.md")
 
 
+def test_a_nesting_bomb_is_refused_without_a_crash(tmp_path: Path) -> None:
+    """libyaml's composer recurses and can crash on deep nesting; the event reader cannot."""
+    write(tmp_path, "a.md", front("risks: " + "[" * 200_000 + "]" * 200_000 + "\n"))
+    assert "nesting is too deep" in only_problem(tmp_path, "a.md")
+
+
 def test_files_over_one_megabyte_are_refused_unread(tmp_path: Path) -> None:
     write(tmp_path, "a.md", front("", body="x" * 1_100_000))
     assert "at most 1,000,000 are allowed" in only_problem(tmp_path, "a.md")

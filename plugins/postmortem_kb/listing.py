@@ -41,18 +41,11 @@ class ListingEntry:
 
 
 def entry_for(incident: Incident | PublicIncident) -> ListingEntry:
-    """The list row of an incident, from the audience's own view of it."""
-    if isinstance(incident, PublicIncident):
-        return ListingEntry(
-            id=incident.id,
-            title=incident.title,
-            date=incident.date,
-            severity=incident.severity,
-            key_learning=incident.key_learning,
-            tags=incident.tags,
-            services=incident.services,
-            status="published",
-        )
+    """The list row of an incident, from the audience's own view of it.
+
+    Both views carry the same row fields; a public incident is by definition published.
+    """
+    status = "published" if isinstance(incident, PublicIncident) else incident.status
     return ListingEntry(
         id=incident.id,
         title=incident.title,
@@ -61,7 +54,7 @@ def entry_for(incident: Incident | PublicIncident) -> ListingEntry:
         key_learning=incident.key_learning,
         tags=incident.tags,
         services=incident.services,
-        status=incident.status,
+        status=status,
     )
 
 

@@ -22,12 +22,26 @@ from browser_support import (
     serve_directory,
     watch_page,
 )
+from site_builder import REPO_ROOT, build_site
 
 
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     """The checkout root (the example knowledge base)."""
     return Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def example_sites(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The example knowledge base built once per session (per xdist worker), both audiences.
+
+    Shared by every test that only reads the built example: treat the folders as read-only.
+    """
+    root = tmp_path_factory.mktemp("example")
+    return {
+        "internal": build_site(REPO_ROOT / "mkdocs.yml", root / "site").site_dir,
+        "public": build_site(REPO_ROOT / "mkdocs.public.yml", root / "site-public").site_dir,
+    }
 
 
 @pytest.fixture(scope="session")

@@ -14,7 +14,6 @@ import pytest
 from postmortem_kb.actions import action_pages, open_actions_by_owner
 from postmortem_kb.model import FollowUp, Incident
 from postmortem_kb.render import PageRenderer
-from site_builder import REPO_ROOT, build_site
 
 TODAY = dt.date(2026, 1, 15)
 YESTERDAY = TODAY - dt.timedelta(days=1)
@@ -152,15 +151,6 @@ def test_page_links_every_row_to_its_incident_and_escapes_yaml_values() -> None:
 def test_page_without_open_follow_ups_says_so() -> None:
     page = action_pages([incident("a")], PageRenderer(), TODAY)["actions/index.md"]
     assert "No open follow-ups." in page
-
-
-@pytest.fixture(scope="module")
-def example_sites(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    root = tmp_path_factory.mktemp("example")
-    return {
-        "internal": build_site(REPO_ROOT / "mkdocs.yml", root / "site").site_dir,
-        "public": build_site(REPO_ROOT / "mkdocs.public.yml", root / "site-public").site_dir,
-    }
 
 
 @pytest.mark.slow

@@ -27,7 +27,6 @@ from postmortem_kb.insights import (
 )
 from postmortem_kb.model import FollowUp, Impact, Incident
 from postmortem_kb.render import PageRenderer
-from site_builder import REPO_ROOT, build_site
 
 TODAY = dt.date(2026, 1, 15)
 T0 = dt.datetime(2025, 3, 1, 12, 0, tzinfo=dt.timezone.utc)
@@ -324,15 +323,6 @@ def test_page_without_incidents_says_so_and_has_no_chart() -> None:
 
 
 # --- The example KB, built ---------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def example_sites(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    root = tmp_path_factory.mktemp("example")
-    return {
-        "internal": build_site(REPO_ROOT / "mkdocs.yml", root / "site").site_dir,
-        "public": build_site(REPO_ROOT / "mkdocs.public.yml", root / "site-public").site_dir,
-    }
 
 
 @pytest.mark.slow

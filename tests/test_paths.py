@@ -193,15 +193,6 @@ def test_plan_renders_onboarding_for_internal_and_nothing_for_public() -> None:
     assert not [uri for uri in public.pages if uri.startswith("onboarding/")]
 
 
-@pytest.fixture(scope="module")
-def example_sites(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    root = tmp_path_factory.mktemp("example")
-    return {
-        "internal": build_site(REPO_ROOT / "mkdocs.yml", root / "site").site_dir,
-        "public": build_site(REPO_ROOT / "mkdocs.public.yml", root / "site-public").site_dir,
-    }
-
-
 @pytest.mark.slow
 def test_onboarding_is_built_internally_and_absent_from_every_public_file(
     example_sites: dict[str, Path],

@@ -7,11 +7,9 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import email.utils
-import importlib.util
 import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
-from types import ModuleType
 from typing import Any, ClassVar
 
 import feedparser
@@ -21,8 +19,8 @@ from postmortem_kb.feeds import feed_files
 from postmortem_kb.model import Incident, PublicIncident
 from postmortem_kb.settings import Settings
 from site_builder import REPO_ROOT, build_site
+from test_redaction_build import LEAKY_KB, load_markers
 
-LEAKY_KB = Path(__file__).parent / "fixtures" / "leaky_kb"
 SITE_URL = "https://status.example.org/"
 RSS_ITEM_ELEMENTS = ("title", "link", "guid", "pubDate", "description")
 
@@ -236,14 +234,6 @@ def test_example_public_feeds_parse_and_hold_only_public_incidents(
         site_url=base,
     )
     assert [item["url"] for item in feed["items"]] == [f"{base}incidents/{i}/" for i in public_ids]
-
-
-def load_markers() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("leaky_markers", LEAKY_KB / "markers.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 #: The public markers each output must show: the allowlisted fields it is built from.

@@ -5,6 +5,11 @@ returns plain dataclasses. `insights_pages()` renders them (with server-side SVG
 `charts.py`) into `insights/index.md`, a page of the internal site only: the numbers come
 from internal fields (impact timestamps, services, owners) that customers never see.
 
+The page is one of the few that are about every incident, so its size must not grow with
+the library: recurring pairs (which grow with the square of the incidents) are counted, and
+only the newest few per service or tag are listed; the lists of services, tags and marked
+recurrences are capped too, each saying how many it leaves out (`*_SHOWN` below).
+
 Every metric says what it measured: an incident missing a timestamp is left out of that
 metric and counted as missing, never treated as zero.
 """
@@ -12,6 +17,7 @@ metric and counted as missing, never treated as zero.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -25,6 +31,13 @@ from .settings import DEFAULT_SEVERITIES
 INSIGHTS_URI = "insights/index.md"
 #: Two incidents sharing a service or tag this close together (inclusive) count as recurring.
 RECURRENCE_WINDOW_DAYS = 90
+#: Recurring pairs listed per service or tag, newest first; the others are only counted.
+#: Pairs grow with the square of the incidents: listing them all made a page of megabytes.
+RECURRENCE_PAIRS_SHOWN = 5
+#: Services (and tags) listed in a recurrence table, most pairs first; the others are counted.
+RECURRENCE_GROUPS_SHOWN = 20
+#: `recurrence_of` links listed, newest incident first; the others are counted.
+MARKED_RECURRENCES_SHOWN = 20
 #: How many calendar months the monthly trend covers, ending at the latest month with data.
 TREND_MONTHS = 24
 
@@ -72,10 +85,19 @@ class RecurrencePair:
 
 @dataclass(frozen=True)
 class RecurrenceGroup:
-    """The recurring pairs of one service or one tag, newest first."""
+    """The recurring pairs of one service or one tag: how many, and the newest few."""
 
     value: str
-    pairs: tuple[RecurrencePair, ...]
+    #: Recurring pairs in all.
+    pair_count: int
+    #: Incidents in at least one of those pairs.
+    incident_count: int
+    #: The newest pairs (by later, then earlier incident), at most `RECURRENCE_PAIRS_SHOWN`.
+    newest_pairs: tuple[RecurrencePair, ...]
+
+    @property
+    def pairs_not_shown(self) -> int:
+        return self.pair_count - len(self.newest_pairs)
 
 
 @dataclass(frozen=True)
@@ -95,11 +117,22 @@ class MarkedRecurrence:
 @dataclass(frozen=True)
 class Recurrence:
     window_days: int
-    #: Services and tags with at least one recurring pair, most pairs first.
+    #: Services and tags with at least one recurring pair, most pairs first (ties by name),
+    #: at most `RECURRENCE_GROUPS_SHOWN` of each.
     by_service: tuple[RecurrenceGroup, ...]
     by_tag: tuple[RecurrenceGroup, ...]
-    #: Explicit `recurrence_of` links, newest incident first.
+    #: Services and tags with a recurring pair that are not in `by_service`/`by_tag`.
+    services_not_shown: int
+    tags_not_shown: int
+    #: Explicit `recurrence_of` links, newest incident first, at most
+    #: `MARKED_RECURRENCES_SHOWN`.
     marked: tuple[MarkedRecurrence, ...]
+    #: `recurrence_of` links in all.
+    marked_count: int
+
+    @property
+    def marked_not_shown(self) -> int:
+        return self.marked_count - len(self.marked)
 
 
 @dataclass(frozen=True)
@@ -194,53 +227,94 @@ def follow_up_stats(incidents: Iterable[Incident], today: dt.date) -> FollowUpSt
 
 
 def recurrence(
-    incidents: Sequence[Incident], window_days: int = RECURRENCE_WINDOW_DAYS
+    incidents: Sequence[Incident],
+    window_days: int = RECURRENCE_WINDOW_DAYS,
+    pairs_shown: int = RECURRENCE_PAIRS_SHOWN,
+    groups_shown: int = RECURRENCE_GROUPS_SHOWN,
+    marked_shown: int = MARKED_RECURRENCES_SHOWN,
 ) -> Recurrence:
-    """Pairs sharing a service or a tag at most `window_days` apart, and `recurrence_of`."""
+    """Pairs sharing a service or a tag at most `window_days` apart, and `recurrence_of`.
+
+    Linear in the incidents (after one sort) and in what is shown: pairs are counted, never
+    listed, except the newest `pairs_shown` of each group.
+    """
+    oldest_first = _oldest_first(incidents)
     by_id = {incident.id: incident for incident in incidents}
-    marked = [
-        MarkedRecurrence(incident, incident.recurrence_of, by_id.get(incident.recurrence_of))
-        for incident in _newest_first(incidents)
-        if incident.recurrence_of
+    links = [
+        (incident, original_id)
+        for incident in reversed(oldest_first)
+        if (original_id := incident.recurrence_of)
     ]
+    marked = tuple(
+        MarkedRecurrence(incident, original_id, by_id.get(original_id))
+        for incident, original_id in links[:marked_shown]
+    )
+    by_service = _recurring_groups(oldest_first, lambda i: i.services, window_days, pairs_shown)
+    by_tag = _recurring_groups(oldest_first, lambda i: i.tags, window_days, pairs_shown)
     return Recurrence(
         window_days=window_days,
-        by_service=_recurring_groups(incidents, lambda i: i.services, window_days),
-        by_tag=_recurring_groups(incidents, lambda i: i.tags, window_days),
-        marked=tuple(marked),
+        by_service=by_service[:groups_shown],
+        by_tag=by_tag[:groups_shown],
+        services_not_shown=max(len(by_service) - groups_shown, 0),
+        tags_not_shown=max(len(by_tag) - groups_shown, 0),
+        marked=marked,
+        marked_count=len(links),
     )
 
 
 def _recurring_groups(
-    incidents: Sequence[Incident],
+    oldest_first: Sequence[Incident],
     values_of: Callable[[Incident], tuple[str, ...]],
     window_days: int,
+    pairs_shown: int,
 ) -> tuple[RecurrenceGroup, ...]:
+    """Every value with a recurring pair, most pairs first; `oldest_first` is date-sorted."""
     members: dict[str, list[Incident]] = defaultdict(list)
-    for incident in _oldest_first(incidents):
+    for incident in oldest_first:
         for value in dict.fromkeys(values_of(incident)):
             members[value].append(incident)
-    groups = []
-    for value, group in members.items():
-        pairs = [
-            RecurrencePair(earlier, later)
-            for index, earlier in enumerate(group)
-            for later in group[index + 1 :]
-            if (later.date - earlier.date).days <= window_days
-        ]
-        if pairs:
-            pairs.sort(key=lambda pair: (pair.later.date, pair.earlier.date), reverse=True)
-            groups.append(RecurrenceGroup(value, tuple(pairs)))
-    groups.sort(key=lambda group: (-len(group.pairs), group.value))
-    return tuple(groups)
+    groups = [
+        _recurring_group(value, group, window_days, pairs_shown) for value, group in members.items()
+    ]
+    found = sorted(
+        (group for group in groups if group.pair_count),
+        key=lambda group: (-group.pair_count, group.value),
+    )
+    return tuple(found)
+
+
+def _recurring_group(
+    value: str, group: Sequence[Incident], window_days: int, pairs_shown: int
+) -> RecurrenceGroup:
+    """The pairs of one value's incidents (oldest first), counted with a sliding window.
+
+    `first[j]` is the index of the oldest incident at most the window before incident `j`,
+    so `j` pairs with each of `first[j]` … `j - 1`: `j - first[j]` pairs, counted, not made.
+    An incident is in a pair when its nearest neighbour on either side is within the window.
+    """
+    window = dt.timedelta(days=window_days)
+    first: list[int] = []
+    start = 0
+    for later in group:
+        while later.date - group[start].date > window:
+            start += 1
+        first.append(start)
+    pair_count = sum(j - first[j] for j in range(len(group)))
+    incident_count = sum(
+        1 for j in range(len(group)) if first[j] < j or (j + 1 < len(group) and first[j + 1] <= j)
+    )
+    # Lazily, newest later incident first, then newest earlier one: only the shown are made.
+    every_pair = (
+        RecurrencePair(group[i], group[j])
+        for j in reversed(range(len(group)))
+        for i in reversed(range(first[j], j))
+    )
+    newest = tuple(itertools.islice(every_pair, pairs_shown))
+    return RecurrenceGroup(value, pair_count, incident_count, newest)
 
 
 def _oldest_first(incidents: Iterable[Incident]) -> list[Incident]:
     return sorted(incidents, key=lambda incident: (incident.date, incident.id))
-
-
-def _newest_first(incidents: Iterable[Incident]) -> list[Incident]:
-    return sorted(incidents, key=lambda incident: (incident.date, incident.id), reverse=True)
 
 
 def severity_order(incidents: Iterable[Incident], severities: Sequence[str]) -> tuple[str, ...]:

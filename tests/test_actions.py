@@ -137,7 +137,7 @@ def test_page_links_every_row_to_its_incident_and_escapes_yaml_values() -> None:
             roles={"@o": "<i>lead</i>"},
         ),
     ]  # fmt: skip
-    page = action_pages(incidents, PageRenderer(), TODAY)["actions/index.md"]
+    page = action_pages(incidents, PageRenderer(), TODAY)["actions/index.md"].resolved()
     assert "<script" not in page and "<img" not in page and "<b>" not in page
     assert "<i>" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt; \\| pipe" in page
@@ -149,7 +149,7 @@ def test_page_links_every_row_to_its_incident_and_escapes_yaml_values() -> None:
 
 
 def test_page_without_open_follow_ups_says_so() -> None:
-    page = action_pages([incident("a")], PageRenderer(), TODAY)["actions/index.md"]
+    page = action_pages([incident("a")], PageRenderer(), TODAY)["actions/index.md"].resolved()
     assert "No open follow-ups." in page
 
 

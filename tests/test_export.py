@@ -8,10 +8,10 @@ with a reason, and a document that would leak is never written.
 
 from __future__ import annotations
 
-import re
 from html.parser import HTMLParser
 from pathlib import Path
 
+import markdown
 import pytest
 from playwright.sync_api import Browser
 
@@ -58,12 +58,13 @@ def export(kb: Path, incident_id: str, fmt: str) -> tuple[int, Path]:
 
 
 def reading(document: Path) -> str:
-    """The document's words as a reader meets them, markup and table rules dropped."""
-    if document.suffix == ".html":
-        text = visible_text(document)
-    else:
-        text = re.sub(r"[|*#]|-{3,}", " ", document.read_text(encoding="utf-8"))
-    return " ".join(text.split()).lower()
+    """The document's words as a reader meets them: Markdown is read rendered."""
+    if document.suffix == ".md":
+        rendered = document.with_suffix(".rendered.html")
+        rendered.write_text(markdown.markdown(document.read_text(encoding="utf-8"),
+                                              extensions=["tables"]), encoding="utf-8")
+        document = rendered
+    return " ".join(visible_text(document).split()).lower()
 
 
 @pytest.mark.parametrize("fmt", ["md", "html"])

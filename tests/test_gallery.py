@@ -149,7 +149,7 @@ def test_no_gallery_file_means_no_external_section(tmp_path: Path) -> None:
     settings = Settings(source_dir=tmp_path / "postmortems")
     problems = Problems()
     assert load_gallery(settings, problems) == []
-    page = gallery_pages([], [], PageRenderer(), settings)["gallery/index.md"]
+    page = gallery_pages([], [], PageRenderer(), settings)["gallery/index.md"].resolved()
     assert "Lessons from other companies" not in page
     assert "No incidents yet." in page
 
@@ -176,16 +176,18 @@ LESSON = ExternalLesson(
 
 def test_cards_escape_every_value_and_carry_filter_data() -> None:
     settings = Settings(source_dir=Path("postmortems"), public_tags=("database",))
-    page = gallery_pages([ENTRY], [LESSON], PageRenderer(), settings)["gallery/index.md"]
+    page = gallery_pages([ENTRY], [LESSON], PageRenderer(), settings)["gallery/index.md"].resolved()
     assert (
         '<article class="pmkb-item pmkb-card" data-tags="database capacity" '
-        'data-services="payments-api" data-severity="sev-1" data-year="2024" markdown>'
+        'data-services="payments-api" data-severity="sev-1" data-year="2024">'
     ) in page
-    assert "[Disk &lt;full&gt; &amp; *slow*](../incidents/db-outage/index.md)" in page
-    assert "Watch &lt;disks&gt; \\| alerts" in page
+    assert '<a href="../incidents/db-outage/">Disk &lt;full&gt; &amp; <em>slow</em></a>' in page
+    assert "Watch &lt;disks&gt; | alerts" in page
     assert "2024-03-05 · SEV-1 · draft" in page
-    assert "[database](../tags/database/index.md) [capacity](../tags/capacity/index.md)" in page
-    assert "[Other &lt;Corp&gt;: Outage &amp; more](https://example.org/a?b=1&amp;c=2)" in page
+    assert ('<a href="../tags/database/">database</a> <a href="../tags/capacity/">capacity</a>'
+            in page)
+    assert ('<a href="https://example.org/a?b=1&amp;c=2">Other &lt;Corp&gt;: Outage &amp; more</a>'
+            in page)
     assert 'data-tags="database automation" data-year="2021"' in page  # internal: every tag
 
 
@@ -193,7 +195,8 @@ def test_public_external_lessons_show_public_tags_only() -> None:
     settings = Settings(
         source_dir=Path("postmortems"), audience="public", public_tags=("database",)
     )
-    page = gallery_pages([], [LESSON], PageRenderer(internal=False), settings)["gallery/index.md"]
+    pages = gallery_pages([], [LESSON], PageRenderer(internal=False), settings)
+    page = pages["gallery/index.md"].resolved()
     assert 'data-tags="database" data-year="2021"' in page
     assert "automation" not in page
 
@@ -201,11 +204,11 @@ def test_public_external_lessons_show_public_tags_only() -> None:
 def test_public_gallery_cards_are_built_from_the_public_view() -> None:
     source = LEAKY_KB / "postmortems"
     public = plan_site(Settings(source_dir=source, audience="public", public_tags=("pubmark-tag",)))
-    page = public.pages["gallery/index.md"]
+    page = public.pages["gallery/index.md"].resolved()
     assert "PUBMARK-TITLE" in page and "PUBMARK-KEYLEARNING" in page
     assert "privmark" not in page.lower()
     internal = plan_site(Settings(source_dir=source, public_tags=("pubmark-tag",)))
-    internal_page = internal.pages["gallery/index.md"]
+    internal_page = internal.pages["gallery/index.md"].resolved()
     # Internally every incident has a card, drafts included, with its internal text.
     assert "PRIVMARK-TITLE" in internal_page and "PRIVMARK-KEYLEARNING" in internal_page
     assert "PRIVMARK-DRAFTTITLE" in internal_page

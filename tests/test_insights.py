@@ -56,10 +56,7 @@ def impact(**offsets: float | None) -> Impact:
 
 def insights_markdown(incidents: list[Incident]) -> str:
     """The insights page as Markdown, with any HTML blocks in place."""
-    page: Any = insights_pages(incidents, PageRenderer(), TODAY, SEVERITIES)[INSIGHTS_URI]
-    # `PageRenderer.render` is moving from a Markdown string to a `RenderedPage` (HTML
-    # blocks): this works with either, so these tests do not wait for that change.
-    return page if isinstance(page, str) else page.resolved()
+    return insights_pages(incidents, PageRenderer(), TODAY, SEVERITIES)[INSIGHTS_URI].resolved()
 
 
 # --- Medians and means -------------------------------------------------------------------

@@ -179,9 +179,9 @@ def test_plan_renders_onboarding_for_internal_and_nothing_for_public() -> None:
     source = REPO_ROOT / "postmortems"
     internal = plan_site(Settings(source_dir=source, build_date=dt.date(2026, 1, 1)))
     assert internal.problems.errors == []
-    index = internal.pages["onboarding/index.md"]
+    index = internal.pages["onboarding/index.md"].resolved()
     assert "## [First week on call](first-week-on-call/index.md)" in index
-    page = internal.pages["onboarding/first-week-on-call/index.md"]
+    page = internal.pages["onboarding/first-week-on-call/index.md"].resolved()
     assert (
         "[Read the postmortem](../../incidents/2016-04-12-login-certificate-expired/index.md)"
         in page

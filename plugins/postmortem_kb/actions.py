@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from .formatting import slugify
 from .model import FollowUp, Incident
-from .render import PageRenderer
+from .render import PageRenderer, RenderedPage
 
 ACTIONS_URI = "actions/index.md"
 
@@ -109,7 +109,7 @@ def _unique_anchors(owners: Iterable[str | None]) -> list[str]:
 
 def action_pages(
     incidents: Iterable[Incident], renderer: PageRenderer, today: dt.date
-) -> dict[str, str]:
+) -> dict[str, RenderedPage]:
     """`actions/index.md` (internal site only)."""
     owners = open_actions_by_owner(incidents, today)
     return {

@@ -38,11 +38,15 @@ def export_incident(plan: SitePlan, incident_id: str, fmt: str = "md") -> str:
     if public is None:
         raise ExportError(_why_not_exportable(plan, incident_id))
     renderer = PageRenderer(internal=False)
-    document = renderer.render("export.md.j2", "export.md", public=public,
-                               settings=plan.settings)
+    # Its tables are HTML blocks, left in place as raw HTML: valid Markdown as it stands.
+    document = renderer.render(
+        "export.md.j2", "export.md", public=public, settings=plan.settings
+    ).resolved()
     if fmt == "html":
         body = markdown.markdown(document, extensions=_MARKDOWN_EXTENSIONS)
-        document = renderer.render("export.html.j2", "export.html", public=public, body=body)
+        document = renderer.render(
+            "export.html.j2", "export.html", public=public, body=body
+        ).markdown
     leaks = _leaks_in(plan, document, f"{incident_id}.{fmt}")
     if leaks:
         raise ExportError(f"{incident_id}: the export would leak private data or match a "

@@ -3,13 +3,15 @@
 Each is built from the audience's own view of the incidents and nothing else: a public build
 passes `PublicIncident`s (the allowlist), an internal build the validated `Incident`s.
 
-* `feed.xml` (RSS 2.0) and `feed.json` (JSON Feed 1.1) list the `status: published`
-  incidents, newest first: title, link, date, tags, the key learning and the summary
-  rendered to HTML. The internal feed marks internal-only text the way the pages do.
+* `feed.xml` (RSS 2.0) and `feed.json` (JSON Feed 1.1) list the newest `FEED_ITEMS`
+  `status: published` incidents, newest first (a feed tells what is new; a library of
+  10,000 incidents would otherwise make every reader download all of them): title, link,
+  date, tags, the key learning and the summary rendered to HTML. The internal feed marks
+  internal-only text the way the pages do.
 * `incidents.json` holds every incident of the audience, newest first. Public: exactly the
   fields of `PublicIncident`. Internal: every field of `Incident` (drafts too, with their
   `status`) except the source line numbers. Dates and timestamps are ISO 8601 strings,
-  durations whole seconds.
+  durations whole seconds. It is written compact: it is data for programs, and large.
 
 Links: with the config's `site_url` every link is absolute. Without it the feeds are still
 written, with links relative to the site root (where the feeds live): feed readers resolve
@@ -23,6 +25,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import email.utils
+import itertools
 import json
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable
@@ -44,6 +47,8 @@ JSON_FEED_FILE = "feed.json"
 INCIDENTS_FILE = "incidents.json"
 JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
 ATOM_NAMESPACE = "http://www.w3.org/2005/Atom"
+#: How many of the newest published incidents the feeds carry.
+FEED_ITEMS = 50
 #: Markdown extensions for feed content: what the internal-only marks need, plus tables.
 FEED_MARKDOWN_EXTENSIONS = ("admonition", "attr_list", "md_in_html", "tables", "fenced_code")
 #: Fields of the internal model that are bookkeeping (source line numbers), not data.
@@ -85,11 +90,8 @@ def feed_files(
 ) -> dict[str, str]:
     """uri → text of the feeds and `incidents.json`, for the audience's `incidents`."""
     ordered = sorted(incidents, key=lambda incident: (incident.date, incident.id), reverse=True)
-    published = [
-        feed_item(incident)
-        for incident in ordered
-        if isinstance(incident, PublicIncident) or incident.is_published
-    ]
+    newest = (i for i in ordered if isinstance(i, PublicIncident) or i.is_published)
+    published = [feed_item(incident) for incident in itertools.islice(newest, FEED_ITEMS)]
     return {
         RSS_FILE: rss_feed(settings, published),
         JSON_FEED_FILE: json_feed(settings, published),
@@ -188,7 +190,8 @@ def json_feed(settings: Settings, items: list[FeedItem]) -> str:
 def incidents_json(settings: Settings, incidents: Iterable[Incident | PublicIncident]) -> str:
     """The audience's incidents as data: see the module docstring for what each holds."""
     records = [_json_value(incident) for incident in incidents]
-    return _dump({"audience": settings.audience, "incidents": records})
+    document = {"audience": settings.audience, "incidents": records}
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":")) + "\n"
 
 
 def _json_value(value: Any) -> Any:

@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 from .kb import read_kb_file
 from .listing import ListingEntry, filter_facet, filter_slugs
 from .problems import Problems
-from .render import PageRenderer
+from .render import PageRenderer, RenderedPage
 from .settings import Settings
 from .validate import IncidentValidator, suggest
 
@@ -133,7 +133,7 @@ def gallery_pages(
     lessons: list[ExternalLesson],
     renderer: PageRenderer,
     settings: Settings,
-) -> dict[str, str]:
+) -> dict[str, RenderedPage]:
     """`gallery/index.md`: the audience's incident cards, then the external lessons."""
     if settings.is_public:
         allowed = set(settings.public_tags)

@@ -20,7 +20,7 @@ from typing import Any
 from . import site_urls
 from .formatting import slugify
 from .listing import FilterFacet, ListingEntry, common_spelling, filter_facet, filter_slugs
-from .render import PageRenderer
+from .render import PageRenderer, RenderedPage
 
 #: The `id` of the incident list of every list page, the target of its filter controls.
 LIST_CONTAINER = "pmkb-incidents"
@@ -109,11 +109,13 @@ def index_pages(
     renderer: PageRenderer,
     severities: tuple[str, ...],
     descriptions: dict[str, str] | None = None,
-) -> dict[str, str]:
+) -> dict[str, RenderedPage]:
     """Every browse page of the site: `incidents/`, and an overview + pages per facet."""
     descriptions = descriptions or {}
 
-    def incident_list(uri: str, title: str, members: list[ListingEntry], **context: Any) -> str:
+    def incident_list(
+        uri: str, title: str, members: list[ListingEntry], **context: Any
+    ) -> RenderedPage:
         return renderer.render(
             "incident_list.md.j2",
             uri,

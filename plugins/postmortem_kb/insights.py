@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from .actions import ACTIONS_URI
 from .charts import Series, stacked_bar_chart
 from .model import Incident
-from .render import PageRenderer
+from .render import PageRenderer, RenderedPage
 from .settings import DEFAULT_SEVERITIES
 
 INSIGHTS_URI = "insights/index.md"
@@ -396,7 +396,7 @@ def insights_pages(
     renderer: PageRenderer,
     today: dt.date,
     severities: Sequence[str] = DEFAULT_SEVERITIES,
-) -> dict[str, str]:
+) -> dict[str, RenderedPage]:
     """`insights/index.md` (internal site only)."""
     insights = compute_insights(incidents, today, severities)
     charts = {

@@ -79,6 +79,8 @@ def strip_internal(text: str) -> str:
     An internal block is replaced by a blank line so the paragraphs around it stay apart. An
     unclosed block drops everything after it; `internal_markup_problems` reports it.
     """
+    if not _may_have_internal(text):
+        return text
     out: list[str] = []
     for block in _blocks(text):
         if block.kind == "internal":
@@ -97,6 +99,8 @@ def mark_internal(text: str) -> str:
     `admonition`, and `pymdownx.superfences` for code inside it); a span becomes
     `<span class="pmkb-internal">…</span>` with `<` and `>` of its text escaped.
     """
+    if not _may_have_internal(text):
+        return text
     out: list[str] = []
     for block in _blocks(text):
         if block.kind == "internal":
@@ -114,6 +118,8 @@ def mark_internal(text: str) -> str:
 
 def internal_parts(text: str) -> list[str]:
     """The content of every internal block and span, in order (what the public build drops)."""
+    if not _may_have_internal(text):
+        return []
     parts: list[str] = []
     for block in _blocks(text):
         if block.kind == "internal":
@@ -215,6 +221,14 @@ class _RoleLookup:
 
     def role_of(self, name: str) -> str | None:
         return self._exact.get(name, self._folded.get(name.casefold()))
+
+
+def _may_have_internal(text: str) -> bool:
+    """False when the text cannot hold an internal block (`:::`) or span (`.internal`).
+
+    Most texts have neither; they skip the parse, which would return them unchanged.
+    """
+    return ":::" in text or ".internal" in text.lower()
 
 
 def _text_pieces(text: str) -> Iterator[str]:

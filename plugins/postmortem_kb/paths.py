@@ -19,7 +19,7 @@ from .formatting import slugify
 from .kb import read_kb_file
 from .listing import ListingEntry
 from .problems import Problems
-from .render import PageRenderer
+from .render import PageRenderer, RenderedPage
 from .settings import Settings
 from .validate import ID_PATTERN, IncidentValidator, suggest
 
@@ -126,7 +126,7 @@ class _PathsReader:
 
 def onboarding_pages(
     paths: list[ReadingPath], entries: list[ListingEntry], renderer: PageRenderer
-) -> dict[str, str]:
+) -> dict[str, RenderedPage]:
     """`onboarding/index.md` and a page per path (internal site only)."""
     by_id = {entry.id: entry for entry in entries}
     pages = {

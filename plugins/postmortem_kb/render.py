@@ -1,24 +1,38 @@
-"""Render generated pages to Markdown with Jinja templates shipped in the package.
+"""Render generated pages with Jinja templates shipped in the package.
 
 Templates live in `postmortem_kb/templates/`; a knowledge base overrides any of them by
-putting a file of the same name in `overrides/pmkb/`. The output is Markdown that MkDocs
-renders like any page (so search, TOC and links work as usual). Values from YAML are
-escaped by the filters (`inline`, `text`): nothing a postmortem author writes becomes raw
-HTML except through Markdown the author wrote on purpose in a Markdown field.
+putting a file of the same name in `overrides/pmkb/`. A page is Markdown that MkDocs
+renders like any page (so search, TOC and links work as usual): headings and the text
+authors wrote in Markdown fields. Its structured parts (key facts, timelines, follow-ups,
+incident lists, cards) are HTML blocks from `*.html.j2` templates, in the Markdown as
+placeholder paragraphs that the plugin fills in after Markdown (`fill_blocks`): Markdown
+would only turn table rows we generate into the same HTML, at a cost that dominated the
+build of a large library. A block the client search must not index is filled in after
+mkdocs-material's search plugin has read the page, so it does not parse it either.
+
+Values from YAML are escaped by the filters (`inline`, `text`; in HTML blocks Jinja's
+autoescape and `inline`): nothing a postmortem author writes becomes raw HTML except
+through Markdown the author wrote on purpose in a Markdown field.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+import re
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 import jinja2
+import markdown
+from markupsafe import Markup
 
 from . import site_urls
 from .formatting import (
     demote_headings,
+    escape_html,
     format_duration,
     indent,
     markdown_inline,
@@ -29,49 +43,146 @@ from .internal_text import internal_parts, mark_internal
 OVERRIDES_SUBDIR = "pmkb"
 #: Evidence files shown as figures on the page rather than only linked.
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp")
+#: A placeholder paragraph as Markdown renders it: `<p>` (maybe with attributes) + token.
+_FILLED_BLOCK = re.compile(r"<p[^>]*>(pmkb[0-9a-f]+b[0-9]+)</p>")
+#: A placeholder paragraph in the Markdown, maybe indented, maybe with its attribute line.
+_PLACEHOLDER = re.compile(r"^( *)(pmkb[0-9a-f]+b[0-9]+)\n(?: *\{: data-search-exclude \}\n)?",
+                          re.MULTILINE)
+#: Characters with a meaning in inline Markdown; a value without any is plain text.
+_INLINE_SYNTAX = re.compile(r"[\\`*_\[\]!<{~]")
+#: A value starting like a Markdown block (heading, list, rule) is escaped to stay inline.
+_BLOCK_START = re.compile(r"^(#|[-+*](?=\s)|[0-9]+\.(?=\s))")
+
+
+@dataclass(frozen=True)
+class HtmlBlock:
+    """A structured part of a page, already HTML; `searchable`: for the client search."""
+
+    html: str
+    searchable: bool
+
+
+@dataclass
+class RenderedPage:
+    """A generated page: Markdown for MkDocs, and the HTML blocks its placeholders stand for."""
+
+    markdown: str
+    blocks: dict[str, HtmlBlock] = field(default_factory=dict)
+
+    def resolved(self) -> str:
+        """The Markdown with every block in place as raw HTML (export, tests, reading)."""
+
+        def place(match: re.Match[str]) -> str:
+            block = self.blocks.get(match.group(2))
+            if block is None:
+                return match.group(0)
+            return "".join(match.group(1) + line for line in block.html.splitlines(keepends=True))
+
+        return _PLACEHOLDER.sub(place, self.markdown)
+
+
+def fill_blocks(html: str, blocks: Mapping[str, HtmlBlock], *, searchable: bool) -> str:
+    """The page HTML with the placeholder of each (searchable or not) block replaced."""
+
+    def fill(match: re.Match[str]) -> str:
+        block = blocks.get(match.group(1))
+        if block is None or block.searchable != searchable:
+            return match.group(0)
+        return block.html
+
+    return _FILLED_BLOCK.sub(fill, html)
 
 
 class PageRenderer:
-    """One Jinja environment per build; `render()` a template for one page."""
+    """One Jinja environment per build and output format; `render()` one page."""
 
-    def __init__(self, overrides_dir: Path | None = None, internal: bool = True) -> None:
+    def __init__(
+        self, overrides_dir: Path | None = None, internal: bool = True, directory_urls: bool = True
+    ) -> None:
         loaders: list[jinja2.BaseLoader] = []
         if overrides_dir is not None and (overrides_dir / OVERRIDES_SUBDIR).is_dir():
             loaders.append(jinja2.FileSystemLoader(overrides_dir / OVERRIDES_SUBDIR))
         loaders.append(jinja2.PackageLoader("postmortem_kb", "templates"))
-        self.env = jinja2.Environment(
-            loader=jinja2.ChoiceLoader(loaders),
-            autoescape=False,  # the output is Markdown; the filters below escape values
-            undefined=jinja2.StrictUndefined,
-            trim_blocks=True,
-            lstrip_blocks=True,
-            keep_trailing_newline=True,
-        )
+        loader = jinja2.ChoiceLoader(loaders)
+        options: dict[str, Any] = dict(
+            loader=loader, undefined=jinja2.StrictUndefined, trim_blocks=True,
+            lstrip_blocks=True, keep_trailing_newline=True,
+        )  # fmt: skip
+        self.directory_urls = directory_urls
+        self._nonce = secrets.token_hex(6)
         # Text from YAML: internal builds mark internal-only parts visibly; public text was
         # already stripped of them by the projection, before it got here.
         keep: Callable[[str], str] = mark_internal if internal else (lambda text: text)
+        self.env = jinja2.Environment(autoescape=False, **options)  # Markdown: filters escape
         self.env.filters.update(
             inline=lambda value: keep(markdown_inline(str(value))) if value is not None else "",
             text=lambda value: keep(value or ""),
-            duration=format_duration,
-            indent=indent,
-            timestamp=_format_timestamp,
             demote_headings=demote_headings,
         )
-        self.env.globals.update(
-            urls=site_urls,
-            title_front_matter=title_front_matter,
-            has_internal=lambda *texts: any(internal_parts(text or "") for text in texts),
-            is_image=lambda path: PurePosixPath(path).suffix.lower() in IMAGE_SUFFIXES,
+        self.html_env = jinja2.Environment(autoescape=True, **options)
+        self.html_env.filters.update(
+            inline=lambda value: _inline_html(keep, value),
         )
+        for env in (self.env, self.html_env):
+            env.filters.update(duration=format_duration, indent=indent, timestamp=_format_timestamp)
+            env.globals.update(
+                urls=site_urls,
+                title_front_matter=title_front_matter,
+                has_internal=lambda *texts: any(internal_parts(text or "") for text in texts),
+                is_image=lambda path: PurePosixPath(path).suffix.lower() in IMAGE_SUFFIXES,
+            )
 
-    def render(self, template: str, page_uri: str, **context: Any) -> str:
-        """Render `template` for the page at `page_uri` (links are made relative to it)."""
+    def render(self, template: str, page_uri: str, **context: Any) -> RenderedPage:
+        """Render `template` for the page at `page_uri` (links are made relative to it).
+
+        The template gets `link` (a Markdown link target MkDocs checks and rewrites) and
+        `block(template, searchable=False, **context)`, which renders an HTML template and
+        returns the placeholder paragraph to put where it belongs.
+        """
+        page = RenderedPage("")
 
         def link(target_uri: str) -> str:
             return site_urls.relative_link(page_uri, target_uri)
 
-        return self.env.get_template(template).render(link=link, page_uri=page_uri, **context)
+        def url(target_uri: str) -> str:
+            return site_urls.relative_url(page_uri, target_uri, self.directory_urls)
+
+        def block(name: str, searchable: bool = False, **block_context: Any) -> str:
+            html = self.html_env.get_template(name).render(
+                link=url, page_uri=page_uri, **block_context
+            )
+            token = f"pmkb{self._nonce}b{len(page.blocks)}"
+            page.blocks[token] = HtmlBlock(html.strip() + "\n", searchable)
+            # Its own paragraph even where the template's line before does not end in a blank.
+            return f"\n{token}" if searchable else f"\n{token}\n{{: data-search-exclude }}"
+
+        page.markdown = self.env.get_template(template).render(
+            link=link, block=block, page_uri=page_uri, **context
+        )
+        return page
+
+
+def _inline_html(keep: Callable[[str], str], value: object) -> Markup:
+    """A one-line value from YAML as HTML: escaped, internal parts marked, inline Markdown.
+
+    Most values are plain sentences: they skip Markdown, which would only escape them.
+    """
+    if value is None:
+        return Markup("")
+    text = keep(escape_html(" ".join(str(value).split())))
+    if _INLINE_SYNTAX.search(text):
+        text = _convert_inline(text)
+    return Markup(text)
+
+
+_inline_markdown = markdown.Markdown(extensions=["attr_list"])
+
+
+def _convert_inline(text: str) -> str:
+    """Inline Markdown → HTML, with anything that would start a block escaped."""
+    escaped = _BLOCK_START.sub(lambda m: f"{m.group()[:-1]}\\{m.group()[-1]}", text)
+    html = _inline_markdown.reset().convert(escaped)
+    return html.removeprefix("<p>").removesuffix("</p>")
 
 
 def _format_timestamp(value: dt.datetime, date_only: bool = False) -> str:

@@ -55,6 +55,8 @@ class Settings:
     apology: str = DEFAULT_APOLOGY
     #: The site's absolute URL (ends with `/`); None makes feed links relative to the site root.
     site_url: str | None = None
+    #: MkDocs' `use_directory_urls`: how HTML blocks link between generated pages.
+    directory_urls: bool = True
 
     @property
     def is_public(self) -> bool:

@@ -25,7 +25,7 @@ from .paths import load_paths, onboarding_pages
 from .problems import Problem, Problems
 from .public import preview_public, project_public
 from .related import compute_related
-from .render import PageRenderer
+from .render import PageRenderer, RenderedPage
 from .search_docs import SearchDocument, search_documents
 from .settings import Settings
 
@@ -48,8 +48,8 @@ class SitePlan:
     problems: Problems
     #: Problems making public text safe: they stop a public build.
     projection_problems: Problems = field(default_factory=Problems)
-    #: uri → Markdown of every generated page.
-    pages: dict[str, str] = field(default_factory=dict)
+    #: uri → every generated page (Markdown and its HTML blocks).
+    pages: dict[str, RenderedPage] = field(default_factory=dict)
     #: uri → source file to copy verbatim (evidence files; internal only).
     files: dict[str, Path] = field(default_factory=dict)
     #: uri → text of data files written after the pages (feeds, JSON).
@@ -140,7 +140,8 @@ def plan_site(settings: Settings, overrides_dir: Path | None = None) -> SitePlan
         view.previews, listing(view.incidents), problems, view.projection_problems,
         documents=documents, related=compute_related(documents, manual_links(kb.incidents)),
     )
-    renderer = PageRenderer(overrides_dir, internal=not settings.is_public)
+    renderer = PageRenderer(overrides_dir, internal=not settings.is_public,
+                            directory_urls=settings.directory_urls)
     plan.pages.update(incident_pages(plan, renderer))
     plan.pages.update(index_pages(plan.entries, renderer, settings.severities, settings.tags))
     plan.pages.update(gallery_pages(plan.entries, lessons, renderer, settings))
@@ -156,7 +157,7 @@ def plan_site(settings: Settings, overrides_dir: Path | None = None) -> SitePlan
     return plan
 
 
-def incident_pages(plan: SitePlan, renderer: PageRenderer) -> dict[str, str]:
+def incident_pages(plan: SitePlan, renderer: PageRenderer) -> dict[str, RenderedPage]:
     """`incidents/<id>/index.md` for every incident this audience sees."""
     settings = plan.settings
     pages = {}

@@ -1,8 +1,8 @@
 """Where every generated page lives, and links between them.
 
 Pages are generated as `<section>/<slug>/index.md`, so each has the same URL with or
-without `use_directory_urls`, and Markdown links between them are relative source paths
-that MkDocs checks and rewrites.
+without `use_directory_urls`. Markdown links between them are relative source paths that
+MkDocs checks and rewrites; HTML blocks (see `render.py`) link by relative URL.
 """
 
 from __future__ import annotations
@@ -39,4 +39,32 @@ def page_url(uri: str) -> str:
 
 def relative_link(from_uri: str, to_uri: str) -> str:
     """A Markdown link target from one source file to another."""
-    return posixpath.relpath(to_uri, posixpath.dirname(from_uri) or ".")
+    folder, name = posixpath.split(to_uri)
+    return _relative_folder(posixpath.dirname(from_uri), folder) + name
+
+
+def relative_url(from_uri: str, to_uri: str, directory_urls: bool = True) -> str:
+    """An HTML link from one generated page (`…/index.md`) to another, as MkDocs would write.
+
+    `incidents/a/index.md` → `tags/dns/index.md` is `../../tags/dns/`, or
+    `../../tags/dns/index.html` without `use_directory_urls`.
+    """
+    folder = _relative_folder(posixpath.dirname(from_uri), posixpath.dirname(to_uri))
+    return (folder or "./") + ("" if directory_urls else "index.html")
+
+
+def _relative_folder(start: str, target: str) -> str:
+    """`target` relative to `start` (both site-relative folders) with a trailing `/`, or "".
+
+    `posixpath.relpath` does the same for any path, at a cost that showed at 10,000 pages
+    of links; these are clean relative folders without `.` or `..`.
+    """
+    start_parts = start.split("/") if start else []
+    target_parts = target.split("/") if target else []
+    common = 0
+    for mine, theirs in zip(start_parts, target_parts, strict=False):
+        if mine != theirs:
+            break
+        common += 1
+    parts = [".."] * (len(start_parts) - common) + target_parts[common:]
+    return "".join(part + "/" for part in parts)

@@ -7,6 +7,8 @@ Events, one job each:
 - `on_pre_build`: load, validate and plan the site (before MkDocs cleans any folder), and
   report every problem at once.
 - `on_files`: add the generated pages and evidence files.
+- `on_page_content` / `on_page_context`: fill in each generated page's HTML blocks (see
+  `render.py`), the searchable ones before the search plugin reads the page, the rest after.
 - `on_post_build`: write data files (feeds, JSON) at the default priority; then, after every
   other plugin has written its output (search index), run the public leak guard over every
   output file and swap the staging folder into place.
@@ -25,11 +27,15 @@ from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, CombinedEvent, event_priority, get_plugin_logger
 from mkdocs.structure.files import File, Files
+from mkdocs.structure.nav import Navigation
+from mkdocs.structure.pages import Page
 from mkdocs.utils import CountHandler
+from mkdocs.utils.templates import TemplateContext
 
 from ..leakguard import compile_deny
 from ..public_guard import find_public_leaks
 from ..publish import discard, publish, staging_dir_for
+from ..render import RenderedPage, fill_blocks
 from ..search_service import update_index
 from ..settings import Settings
 from ..site import SitePlan, plan_site
@@ -95,14 +101,33 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
 
     def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:
         assert self.plan is not None
-        for uri, markdown in self.plan.pages.items():
+        for uri, page in self.plan.pages.items():
             existing = files.get_file_from_path(uri)
             if existing is not None:
                 files.remove(existing)
-            files.append(File.generated(config, uri, content=markdown))
+            files.append(File.generated(config, uri, content=page.markdown))
         for uri, source in [*packaged_assets().items(), *self.plan.files.items()]:
             files.append(File.generated(config, uri, abs_src_path=str(source)))
         return files
+
+    def on_page_content(self, html: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:
+        """Fill in the HTML blocks the client search indexes (key facts, …)."""
+        generated = self._generated(page)
+        return fill_blocks(html, generated.blocks, searchable=True) if generated else html
+
+    # After mkdocs-material's search plugin (priority 0) has read `page.content`: the blocks
+    # it must not index (lists, timelines, follow-ups) are not even parsed by it.
+    @event_priority(-100)
+    def on_page_context(
+        self, context: TemplateContext, *, page: Page, config: MkDocsConfig, nav: Navigation
+    ) -> TemplateContext:
+        generated = self._generated(page)
+        if generated and page.content is not None:
+            page.content = fill_blocks(page.content, generated.blocks, searchable=False)
+        return context
+
+    def _generated(self, page: Page) -> RenderedPage | None:
+        return self.plan.pages.get(page.file.src_uri) if self.plan is not None else None
 
     def _write_data_files(self, *, config: MkDocsConfig) -> None:
         assert self.plan is not None and self.settings is not None
@@ -187,6 +212,7 @@ def settings_from_config(options: PostmortemsConfig, config: MkDocsConfig) -> Se
         site_name=config.site_name,
         site_description=config.site_description or "",
         site_url=config.site_url or None,
+        directory_urls=config.use_directory_urls,
     )
 
 

@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 import feedparser
 import pytest
 
-from postmortem_kb.feeds import feed_files
+from postmortem_kb.feeds import FEED_ITEMS, feed_files
 from postmortem_kb.model import Incident, PublicIncident
 from postmortem_kb.settings import Settings
 from site_builder import REPO_ROOT, build_site
@@ -155,6 +155,20 @@ class TestInternalFeeds:
         assert set(records[0]) == expected
         assert records[0]["status"] == "draft"
         assert records[1]["date"] == "2023-05-02"
+
+    def test_feeds_carry_the_newest_published_incidents_and_the_json_every_one(self) -> None:
+        many = [incident(f"i{number:03d}", f"{2000 + number // 12}-{number % 12 + 1:02d}-01",
+                         status="draft" if number % 5 == 0 else "published")
+                for number in range(150)]
+        files = feed_files(settings(), many)
+        published = sorted((i for i in many if i.is_published), key=lambda i: i.date,
+                           reverse=True)
+        newest = [f"incidents/{i.id}/" for i in published[:FEED_ITEMS]]
+        assert len(published) > FEED_ITEMS
+        assert [entry.link for entry in rss_of(files).entries] == newest
+        feed = assert_valid_json_feed(files["feed.json"], absolute=False)
+        assert [item["url"] for item in feed["items"]] == newest
+        assert len(json.loads(files["incidents.json"])["incidents"]) == len(many)
 
     def test_an_empty_knowledge_base_still_has_valid_feeds(self) -> None:
         files = feed_files(settings(), [])

@@ -1,0 +1,173 @@
+"""The page renderer: HTML blocks in the Markdown, filled in after it, and one-line values.
+
+Structured parts of a page are HTML blocks (`render.py`); these tests pin how they travel
+through Markdown, what the search plugin can see of them, that plain values skipping
+Markdown come out exactly as Markdown would make them, and that every link a block writes
+reaches a page, with and without `use_directory_urls`.
+"""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import markdown
+import pytest
+
+from postmortem_kb.formatting import escape_html
+from postmortem_kb.render import PageRenderer, fill_blocks
+from site_builder import REPO_ROOT, build_site, copy_kb
+
+SITE_EXTENSIONS = ["tables", "attr_list", "md_in_html", "admonition"]
+
+
+def renderer_with(tmp_path: Path, templates: dict[str, str], **options: bool) -> PageRenderer:
+    overrides = tmp_path / "overrides"
+    (overrides / "pmkb").mkdir(parents=True)
+    for name, text in templates.items():
+        (overrides / "pmkb" / name).write_text(text, encoding="utf-8")
+    return PageRenderer(overrides, **options)
+
+
+PAGE = """# A page
+
+Before.
+
+{{ block("facts.html.j2", searchable=true, value=value) }}
+!!! note "Inside an admonition"
+{{ block("list.html.j2", target="tags/dns/index.md") | indent }}
+
+After.
+"""
+BLOCKS = {
+    "page.md.j2": PAGE,
+    "facts.html.j2": "<table><tr><td>{{ value | inline }}</td></tr></table>\n",
+    "list.html.j2": '<ul><li><a href="{{ link(target) }}">dns</a></li></ul>\n',
+}
+
+
+def test_blocks_are_placeholder_paragraphs_filled_in_after_markdown(tmp_path: Path) -> None:
+    page = renderer_with(tmp_path, BLOCKS).render("page.md.j2", "incidents/a/index.md",
+                                                  value="<b>x</b>")
+    facts, listing = page.blocks
+    assert [block.searchable for block in page.blocks.values()] == [True, False]
+    assert "<table>" not in page.markdown and "<ul>" not in page.markdown
+    html = markdown.markdown(page.markdown, extensions=SITE_EXTENSIONS)
+    # Each placeholder is a paragraph of its own, even right after a line of text.
+    assert f"<p>{facts}</p>" in html
+    assert re.search(rf'<p data-search-exclude[^>]*>{listing}</p>', html)
+
+    searchable = fill_blocks(html, page.blocks, searchable=True)
+    assert "<td>&lt;b&gt;x&lt;/b&gt;</td>" in searchable and listing in searchable
+    full = fill_blocks(searchable, page.blocks, searchable=False)
+    assert '<a href="../../tags/dns/">dns</a>' in full
+    assert "pmkb" not in full
+    assert '<div class="admonition note">' in full  # the block stayed inside the admonition
+
+
+def test_resolved_markdown_holds_each_block_in_place(tmp_path: Path) -> None:
+    page = renderer_with(tmp_path, BLOCKS).render("page.md.j2", "incidents/a/index.md",
+                                                  value="v")
+    text = page.resolved()
+    assert "pmkb" not in text and "data-search-exclude" not in text
+    assert "Before.\n\n\n<table><tr><td>v</td></tr></table>\n" in text
+    assert '    <ul><li><a href="../../tags/dns/">dns</a></li></ul>\n' in text  # indented
+
+
+def test_a_placeholder_not_of_this_page_is_left_as_written(tmp_path: Path) -> None:
+    page = renderer_with(tmp_path, BLOCKS).render("page.md.j2", "incidents/a/index.md",
+                                                  value="v")
+    other = renderer_with(tmp_path / "other", BLOCKS).render("page.md.j2", "x/index.md",
+                                                              value="w")
+    forged = "<p>" + next(iter(other.blocks)) + "</p>"
+    assert fill_blocks(forged, page.blocks, searchable=True) == forged
+
+
+def test_block_links_follow_use_directory_urls(tmp_path: Path) -> None:
+    page = renderer_with(tmp_path, BLOCKS, directory_urls=False).render(
+        "page.md.j2", "incidents/a/index.md", value="v")
+    assert '<a href="../../tags/dns/index.html">dns</a>' in page.resolved()
+
+
+# -- one-line values ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def inline():  # type: ignore[no-untyped-def]
+    return PageRenderer().html_env.filters["inline"]
+
+
+@pytest.mark.parametrize("value", [
+    "The primary database fell behind & traffic was drained.",
+    "Rolled back at 14:05 (UTC) -- 40% of requests failed; 5xx rate > 1/s",
+    "Ünïcödé, quotes \"double\" and 'single', 3.5 seconds, a+b=c",
+    "  runs of   spaces\nand a line break  ",
+])  # fmt: skip
+def test_plain_values_come_out_exactly_as_markdown_makes_them(inline, value: str) -> None:  # type: ignore[no-untyped-def]
+    as_markdown = markdown.markdown(escape_html(" ".join(value.split())))
+    assert str(inline(value)) == as_markdown.removeprefix("<p>").removesuffix("</p>")
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("Run `kubectl drain` *now*", "Run <code>kubectl drain</code> <em>now</em>"),
+    ("See [the runbook](https://runbooks.example/db)",
+     'See <a href="https://runbooks.example/db">the runbook</a>'),
+    ("<script>alert(1)</script> & **bold**",
+     "&lt;script&gt;alert(1)&lt;/script&gt; &amp; <strong>bold</strong>"),
+    ("# not a heading", "# not a heading"),
+    ("1. not a list", "1. not a list"),
+    ("- not a list either", "- not a list either"),
+    ("* nor this", "* nor this"),
+    (None, ""),
+])  # fmt: skip
+def test_values_with_inline_markdown_are_rendered_inline_and_escaped(  # type: ignore[no-untyped-def]
+    inline, value: str | None, expected: str
+) -> None:
+    assert str(inline(value)) == expected
+
+
+def test_internal_parts_of_a_value_are_marked_on_the_internal_site() -> None:
+    value = "Restarted [by the night shift]{.internal} the pods"
+    internal = PageRenderer().html_env.filters["inline"](value)
+    assert '<span class="pmkb-internal">by the night shift</span>' in internal
+
+
+# -- every link a generated page writes reaches a page -----------------------------------------
+
+
+class _Links(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.hrefs: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        href = dict(attrs).get("href")
+        if tag == "a" and href:
+            self.hrefs.append(href)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("directory_urls", [True, False])
+def test_every_link_between_generated_pages_resolves(tmp_path: Path, directory_urls: bool) -> None:
+    kb = copy_kb(REPO_ROOT, tmp_path / "kb")
+    config = kb / "mkdocs.yml"
+    config.write_text(config.read_text(encoding="utf-8")
+                      + f"\nuse_directory_urls: {str(directory_urls).lower()}\n", "utf-8")
+    site = build_site(config, tmp_path / "site")
+    broken = []
+    for section in ("incidents", "tags", "services", "severity", "years", "gallery"):
+        for page in (site.site_dir / section).rglob("index.html"):
+            parser = _Links()
+            parser.feed(page.read_text(encoding="utf-8"))
+            for href in parser.hrefs:
+                parts = urlsplit(href)
+                if parts.scheme or parts.netloc or not parts.path:
+                    continue
+                target = (page.parent / unquote(parts.path)).resolve()
+                if target.is_dir() and directory_urls:  # else: a folder, not a page
+                    target = target / "index.html"
+                if not target.is_file():
+                    broken.append(f"{page.relative_to(site.site_dir)}: {href}")
+    assert broken == []

@@ -4,12 +4,21 @@ The build and `pmkb search` both go through here. The index lives in
 `<cache_dir>/<audience>/`, never in the site, and holds only that audience's search
 documents. `SearchIndex.update` re-indexes only what changed and rebuilds a damaged index,
 so a search never fails because of the cache.
+
+A build does not wait for the index: `start_index_update` runs `update_index` in a worker
+process while MkDocs renders pages, and the build collects its stats at the end.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import multiprocessing
+import signal
+import threading
+import traceback
 from dataclasses import dataclass
+from multiprocessing.connection import Connection
 from pathlib import Path
 
 from .search import IndexStats, SearchIndex, SearchIndexError, SearchResult, Suggestions
@@ -44,6 +53,107 @@ def update_index(settings: Settings, documents: list[SearchDocument]) -> IndexSt
     """Bring the audience's index in line with `documents`; return what changed."""
     with SearchIndex(index_dir(settings)) as index:
         return index.update(documents)
+
+
+class IndexUpdateError(Exception):
+    """An index update in a worker process failed; the message says where and what to do."""
+
+
+class IndexUpdate:
+    """`update_index` running in a worker process; `wait()` for its stats, or `cancel()` it.
+
+    Whoosh analyses every new or changed document (a few ms each, seconds for a library of
+    thousands), while MkDocs renders pages on one core. The build starts the update as soon
+    as it knows the search documents, so both run at once. The worker is started with
+    "spawn", never "fork": `mkdocs serve` runs threads, and a forked copy of a threaded
+    process can deadlock on a lock another thread held.
+    """
+
+    def __init__(self, settings: Settings, documents: list[SearchDocument]) -> None:
+        self.directory = index_dir(settings)
+        context = multiprocessing.get_context("spawn")
+        self._connection, worker_end = context.Pipe()
+        # Daemonic: should the build die without waiting or cancelling, exiting stops it too.
+        self._process = context.Process(
+            target=_update_index_in_worker, args=(settings, worker_end),
+            name=f"pmkb-index-{settings.audience}", daemon=True,
+        )
+        self._process.start()
+        worker_end.close()  # the worker holds it now; its exit then shows here as EOF
+        # The documents go down the pipe from a thread: the worker reads them only once its
+        # interpreter has started, and the build must not wait for that.
+        self._sender = threading.Thread(
+            target=_send_documents, args=(self._connection, documents),
+            name=f"pmkb-index-{settings.audience}-sender", daemon=True,
+        )
+        self._sender.start()
+        self._outcome: IndexStats | str | None = None
+
+    def wait(self) -> IndexStats:
+        """Block until the worker is done; its stats, or `IndexUpdateError` saying why not."""
+        if self._outcome is None:
+            try:
+                self._outcome = self._connection.recv()
+            except (EOFError, ConnectionResetError):
+                # The worker died without a word (killed, out of memory); a reset rather than
+                # an end of file when it left documents unread.
+                self._process.join()
+                self._outcome = _worker_death(self._process.exitcode)
+            self._finish()
+        if isinstance(self._outcome, IndexStats):
+            return self._outcome
+        raise IndexUpdateError(
+            f"{self.directory} was not updated: {self._outcome}. The site is not affected; "
+            "`pmkb search` or the next build updates the index once the cause is fixed"
+        )
+
+    def cancel(self) -> None:
+        """Stop the worker if it still runs.
+
+        The index stays usable: an update cut short leaves either a generation nothing
+        points to yet or files that fail their checksums, and the next update repairs that.
+        """
+        if self._outcome is None:
+            self._outcome = "the update was cancelled"
+            self._process.terminate()
+            self._finish()
+
+    def _finish(self) -> None:
+        self._process.join()
+        self._process.close()
+        self._sender.join()  # done: the worker read everything, or is gone (broken pipe)
+        self._connection.close()
+
+
+def start_index_update(settings: Settings, documents: list[SearchDocument]) -> IndexUpdate:
+    """Start bringing the audience's index in line with `documents` in a worker process."""
+    return IndexUpdate(settings, documents)
+
+
+def _send_documents(connection: Connection, documents: list[SearchDocument]) -> None:
+    with contextlib.suppress(OSError):  # the worker is gone; `wait()` reports how
+        connection.send(documents)
+
+
+def _update_index_in_worker(settings: Settings, connection: Connection) -> None:
+    """The worker process: send back the stats, or the error in words (not a traceback)."""
+    # Ctrl-C reaches the whole process group; it is the build's to handle, and stopping the
+    # build stops this daemonic worker.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    documents: list[SearchDocument] = connection.recv()
+    result: IndexStats | str
+    try:
+        result = update_index(settings, documents)
+    except Exception as error:
+        result = "".join(traceback.format_exception_only(error)).strip()
+    connection.send(result)
+    connection.close()
+
+
+def _worker_death(exitcode: int | None) -> str:
+    if exitcode is not None and exitcode < 0 and -exitcode in signal.valid_signals():
+        return f"the index worker process was killed by {signal.Signals(-exitcode).name}"
+    return f"the index worker process stopped with exit code {exitcode}"
 
 
 def search_library(

@@ -5,14 +5,17 @@ Events, one job each:
 - `on_config`: turn the typed options into core `Settings`; point `site_dir` at a fresh
   staging folder so a failing build never touches the published site.
 - `on_pre_build`: load, validate and plan the site (before MkDocs cleans any folder), and
-  report every problem at once.
+  report every problem at once; start updating the search index in a worker process, so
+  whoosh runs on another core while MkDocs renders pages.
 - `on_files`: add the generated pages and evidence files.
 - `on_page_content` / `on_page_context`: fill in each generated page's HTML blocks (see
   `render.py`), the searchable ones before the search plugin reads the page, the rest after.
-- `on_post_build`: write data files (feeds, JSON) at the default priority; then, after every
-  other plugin has written its output (search index), run the public leak guard over every
-  output file and swap the staging folder into place.
-- `on_build_error`: throw the staging folder away; the previous site stays.
+- `on_post_build`: collect the search index update and write data files (feeds, JSON) at
+  the default priority; then, after every other plugin has written its output (search
+  index), run the public leak guard over every output file and swap the staging folder
+  into place.
+- `on_build_error`: stop the index worker; throw the staging folder away; the previous site
+  stays.
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ from ..leakguard import compile_deny
 from ..public_guard import find_public_leaks
 from ..publish import discard, publish, staging_dir_for
 from ..render import RenderedPage, fill_blocks
-from ..search_service import update_index
+from ..search_service import IndexUpdate, IndexUpdateError, start_index_update
 from ..settings import Settings
 from ..site import SitePlan, plan_site
 from .config import PostmortemsConfig
@@ -64,6 +67,7 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
         self.final_site_dir: Path | None = None
         self.staging_dir: Path | None = None
         self.warning_counter: CountHandler | None = None
+        self.index_update: IndexUpdate | None = None
 
     def on_startup(self, *, command: Literal["build", "gh-deploy", "serve"], dirty: bool) -> None:
         self.is_serve = command == "serve"
@@ -98,6 +102,8 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
         overrides = Path(config.config_file_path).parent / "overrides"
         self.plan = plan_site(self.settings, overrides)
         report_problems(self.plan, self.settings)
+        self._stop_index_update()  # a `serve` rebuild never runs two writers on one index
+        self.index_update = start_index_update(self.settings, self.plan.documents)
 
     def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:
         assert self.plan is not None
@@ -131,8 +137,15 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
 
     def _write_data_files(self, *, config: MkDocsConfig) -> None:
         assert self.plan is not None and self.settings is not None
-        stats = update_index(self.settings, self.plan.documents)
-        log.info(f"Search index ({self.settings.audience}): {stats}")
+        assert self.index_update is not None
+        update, self.index_update = self.index_update, None
+        try:
+            stats = update.wait()
+        except IndexUpdateError as error:
+            # The index is a cache outside the site: warn (`--strict` fails), still publish.
+            log.warning(f"Search index ({self.settings.audience}): {error}")
+        else:
+            log.info(f"Search index ({self.settings.audience}): {stats}")
         for uri, content in self.plan.data_files.items():
             target = Path(config.site_dir) / uri
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -155,10 +168,16 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
     on_post_build = CombinedEvent(_write_data_files, _guard_and_publish)
 
     def on_build_error(self, *, error: Exception) -> None:
+        self._stop_index_update()
         if self.staging_dir is not None:
             discard(self.staging_dir)
             log.error("The build failed; the previously published site was left in place.")
         self._detach_counter()
+
+    def _stop_index_update(self) -> None:
+        if self.index_update is not None:
+            self.index_update.cancel()
+            self.index_update = None
 
     def _detach_counter(self) -> None:
         if self.warning_counter is not None:

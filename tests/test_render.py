@@ -171,3 +171,17 @@ def test_every_link_between_generated_pages_resolves(tmp_path: Path, directory_u
                 if not target.is_file():
                     broken.append(f"{page.relative_to(site.site_dir)}: {href}")
     assert broken == []
+
+
+def test_what_follows_the_search_mark_is_set_apart_and_nothing_is_lost(tmp_path: Path) -> None:
+    templates = {"page.md.j2": "# A page\n\nSearched.\n{{ search_ends_here() }}\n"
+                               "## Later\n\nNot searched.\n"}
+    page = renderer_with(tmp_path, templates).render("page.md.j2", "x/index.md")
+    html = markdown.markdown(page.markdown, extensions=SITE_EXTENSIONS)
+    head, tail = page.split_for_search(html)
+    assert "Searched." in head and "Later" not in head and "Not searched." not in head
+    assert "<h2>Later</h2>" in tail and "Not searched." in tail
+    assert "pmkb" not in head + tail and "pmkb" not in page.resolved()
+    no_mark = renderer_with(tmp_path / "b", {"page.md.j2": "# Plain\n"}).render(
+        "page.md.j2", "x/index.md")
+    assert no_mark.split_for_search("<h1>Plain</h1>") == ("<h1>Plain</h1>", "")

@@ -68,6 +68,19 @@ class RenderedPage:
 
     markdown: str
     blocks: dict[str, HtmlBlock] = field(default_factory=dict)
+    #: The placeholder of `search_ends_here()`: what follows it is never in the client search.
+    search_end: str | None = None
+
+    def split_for_search(self, html: str) -> tuple[str, str]:
+        """The page HTML before its `search_ends_here()` mark and after it (mark dropped).
+
+        The plugin hides the second part from the search plugin, which then neither indexes
+        nor parses it: cheaper than `data-search-exclude` on every section of a long page.
+        """
+        if self.search_end is None:
+            return html, ""
+        head, _, tail = html.partition(f"<p>{self.search_end}</p>")
+        return head, tail
 
     def resolved(self) -> str:
         """The Markdown with every block in place as raw HTML (export, tests, reading)."""
@@ -78,7 +91,8 @@ class RenderedPage:
                 return match.group(0)
             return "".join(match.group(1) + line for line in block.html.splitlines(keepends=True))
 
-        return _PLACEHOLDER.sub(place, self.markdown)
+        text = _PLACEHOLDER.sub(place, self.markdown)
+        return text.replace(f"\n{self.search_end}\n", "") if self.search_end else text
 
 
 def fill_blocks(html: str, blocks: Mapping[str, HtmlBlock], *, searchable: bool) -> str:
@@ -107,6 +121,7 @@ class PageRenderer:
         options: dict[str, Any] = dict(
             loader=loader, undefined=jinja2.StrictUndefined, trim_blocks=True,
             lstrip_blocks=True, keep_trailing_newline=True,
+            auto_reload=False,  # one build: no stat() of a template file per page
         )  # fmt: skip
         self.directory_urls = directory_urls
         self._nonce = secrets.token_hex(6)
@@ -135,9 +150,10 @@ class PageRenderer:
     def render(self, template: str, page_uri: str, **context: Any) -> RenderedPage:
         """Render `template` for the page at `page_uri` (links are made relative to it).
 
-        The template gets `link` (a Markdown link target MkDocs checks and rewrites) and
+        The template gets `link` (a Markdown link target MkDocs checks and rewrites),
         `block(template, searchable=False, **context)`, which renders an HTML template and
-        returns the placeholder paragraph to put where it belongs.
+        returns the placeholder paragraph to put where it belongs, and `search_ends_here()`,
+        a mark after which nothing of the page goes to the client search.
         """
         page = RenderedPage("")
 
@@ -156,8 +172,13 @@ class PageRenderer:
             # Its own paragraph even where the template's line before does not end in a blank.
             return f"\n{token}" if searchable else f"\n{token}\n{{: data-search-exclude }}"
 
+        def search_ends_here() -> str:
+            page.search_end = f"pmkb{self._nonce}end"
+            return f"\n{page.search_end}\n"
+
         page.markdown = self.env.get_template(template).render(
-            link=link, block=block, page_uri=page_uri, **context
+            link=link, block=block, search_ends_here=search_ends_here, page_uri=page_uri,
+            **context,
         )
         return page
 

@@ -64,6 +64,8 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
         self.is_serve = False
         self.settings: Settings | None = None
         self.plan: SitePlan | None = None
+        #: src_uri → the HTML after a page's search mark, while the search plugin reads it.
+        self.unsearched_tails: dict[str, str] = {}
         self.final_site_dir: Path | None = None
         self.staging_dir: Path | None = None
         self.warning_counter: CountHandler | None = None
@@ -117,9 +119,13 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
         return files
 
     def on_page_content(self, html: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:
-        """Fill in the HTML blocks the client search indexes (key facts, …)."""
+        """Fill in the HTML blocks the client search indexes (key facts, …); set aside the
+        part of the page after its `search_ends_here()` mark until the search plugin is done."""
         generated = self._generated(page)
-        return fill_blocks(html, generated.blocks, searchable=True) if generated else html
+        if generated is None:
+            return html
+        searched, self.unsearched_tails[page.file.src_uri] = generated.split_for_search(html)
+        return fill_blocks(searched, generated.blocks, searchable=True)
 
     # After mkdocs-material's search plugin (priority 0) has read `page.content`: the blocks
     # it must not index (lists, timelines, follow-ups) are not even parsed by it.
@@ -129,7 +135,8 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
     ) -> TemplateContext:
         generated = self._generated(page)
         if generated and page.content is not None:
-            page.content = fill_blocks(page.content, generated.blocks, searchable=False)
+            content = page.content + self.unsearched_tails.pop(page.file.src_uri, "")
+            page.content = fill_blocks(content, generated.blocks, searchable=False)
         return context
 
     def _generated(self, page: Page) -> RenderedPage | None:

@@ -135,6 +135,8 @@ def internal_markup_problems(text: str) -> list[str]:
     An unclosed block and an internal class that is not attached to a `[span]` both mean the
     author's intent is unclear: the public build drops what it can and reports these.
     """
+    if not _may_have_internal(text):
+        return []
     problems: list[str] = []
     for block in _blocks(text):
         if block.kind == "internal" and not block.closed:

@@ -43,11 +43,14 @@ from .internal_text import internal_parts, mark_internal
 OVERRIDES_SUBDIR = "pmkb"
 #: Evidence files shown as figures on the page rather than only linked.
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp")
+#: A block's placeholder: `pmkb`, the renderer's nonce, `b`, the block's number on its page.
+_TOKEN = r"pmkb[0-9a-f]+b[0-9]+"
+#: The attribute line that keeps a placeholder paragraph out of the client search.
+_UNSEARCHED = "{: data-search-exclude }"
 #: A placeholder paragraph as Markdown renders it: `<p>` (maybe with attributes) + token.
-_FILLED_BLOCK = re.compile(r"<p[^>]*>(pmkb[0-9a-f]+b[0-9]+)</p>")
+_FILLED_BLOCK = re.compile(rf"<p[^>]*>({_TOKEN})</p>")
 #: A placeholder paragraph in the Markdown, maybe indented, maybe with its attribute line.
-_PLACEHOLDER = re.compile(r"^( *)(pmkb[0-9a-f]+b[0-9]+)\n(?: *\{: data-search-exclude \}\n)?",
-                          re.MULTILINE)
+_PLACEHOLDER = re.compile(rf"^( *)({_TOKEN})\n(?: *{re.escape(_UNSEARCHED)}\n)?", re.MULTILINE)
 #: Characters with a meaning in inline Markdown; a value without any is plain text.
 _INLINE_SYNTAX = re.compile(r"[\\`*_\[\]!<{~]")
 #: A value starting like a Markdown block (heading, list, rule) is escaped to stay inline.
@@ -170,7 +173,7 @@ class PageRenderer:
             token = f"pmkb{self._nonce}b{len(page.blocks)}"
             page.blocks[token] = HtmlBlock(html.strip() + "\n", searchable)
             # Its own paragraph even where the template's line before does not end in a blank.
-            return f"\n{token}" if searchable else f"\n{token}\n{{: data-search-exclude }}"
+            return f"\n{token}" if searchable else f"\n{token}\n{_UNSEARCHED}"
 
         def search_ends_here() -> str:
             page.search_end = f"pmkb{self._nonce}end"

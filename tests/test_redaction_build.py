@@ -63,6 +63,8 @@ TEMPLATE_MARKERS = {m for m, where in PRIVATE_MARKERS.items() if where.startswit
 
 
 # -- reading a built site every way a reader could ---------------------------------------
+# Written apart from `leakguard.py` on purpose (`_json_strings` has a twin there): this is
+# the oracle the guard is checked against, so it must not share the guard's mistakes.
 
 _ZERO_WIDTH = re.compile("[\u00ad\u200b\u200c\u200d\u2060\ufeff]")
 _JS_ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})")

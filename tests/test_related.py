@@ -6,8 +6,17 @@ import datetime as dt
 import random
 from typing import Any
 
+import pytest
+
 from postmortem_kb.model import Incident, PublicIncident
-from postmortem_kb.related import compute_related
+from postmortem_kb.related import (
+    SERVICE_WEIGHT,
+    TAG_WEIGHT,
+    TEXT_WEIGHT,
+    _profiles,
+    _similar,
+    compute_related,
+)
 from postmortem_kb.search_docs import SearchDocument, search_documents
 
 
@@ -169,21 +178,24 @@ def test_limits_between_minimum_and_maximum() -> None:
     assert all(len(limited[document.id]) == 2 for document in documents)
 
 
-def test_a_few_hundred_incidents_relate_within_bounds() -> None:
-    rng = random.Random(11)
-    topics = {
-        "certificates": "certificate renewal expiry tls handshake chain wildcard acme",
-        "dns": "dns resolver zone nxdomain ttl cname nameserver propagation",
-        "database": "database replica failover replication lag vacuum deadlock pool",
-        "capacity": "autoscaler saturation backlog throttling quota spike memory",
-        "network": "balancer partition packet loss firewall bgp mtu retransmit",
-    }
+TOPICS = {
+    "certificates": "certificate renewal expiry tls handshake chain wildcard acme",
+    "dns": "dns resolver zone nxdomain ttl cname nameserver propagation",
+    "database": "database replica failover replication lag vacuum deadlock pool",
+    "capacity": "autoscaler saturation backlog throttling quota spike memory",
+    "network": "balancer partition packet loss firewall bgp mtu retransmit",
+}
+
+
+def topical_documents(count: int, seed: int) -> list[SearchDocument]:
+    """`count` incidents, each about one topic of `TOPICS`, told with its words and filler."""
+    rng = random.Random(seed)
     filler = ["customers", "errors", "latency", "paged", "rollback", "mitigation", "runbook"]
     services = ["api", "auth", "billing", "search", "cdn", "payments", "orders", "email"]
     documents = []
-    for number in range(400):
-        topic = rng.choice(list(topics))
-        words = topics[topic].split()
+    for number in range(count):
+        topic = rng.choice(list(TOPICS))
+        words = TOPICS[topic].split()
         text = " ".join(rng.choice(words + filler) for _ in range(120))
         documents.append(
             SearchDocument(
@@ -199,6 +211,44 @@ def test_a_few_hundred_incidents_relate_within_bounds() -> None:
                 text=text,
             )
         )
+    return documents
+
+
+def test_a_small_library_is_compared_pair_by_pair() -> None:
+    # Forty incidents: no inverted list is cut and every one fits the shortlist, so the
+    # scores must be exactly the blended cosines of every pair.
+    documents = topical_documents(40, seed=5)
+    profiles = _profiles(documents)
+
+    def cosine(one: dict[str, float], other: dict[str, float]) -> float:
+        return sum(weight * other.get(feature, 0.0) for feature, weight in one.items())
+
+    def blend(one: int, other: int) -> float:
+        mine, theirs = profiles[one], profiles[other]
+        return (
+            TEXT_WEIGHT * cosine(mine.terms, theirs.terms)
+            + TAG_WEIGHT * cosine(mine.tags, theirs.tags)
+            + SERVICE_WEIGHT * cosine(mine.services, theirs.services)
+        )
+
+    similar = _similar(documents)
+    for index, document in enumerate(documents):
+        expected = sorted(
+            (
+                (documents[other].id, round(blend(index, other), 9))
+                for other in range(len(documents))
+                if other != index and blend(index, other) > 0
+            ),
+            key=lambda pair: (-pair[1], pair[0]),
+        )
+        assert [other for other, _ in similar[document.id]] == [other for other, _ in expected]
+        assert [score for _, score in similar[document.id]] == pytest.approx(
+            [score for _, score in expected], abs=1e-8
+        )
+
+
+def test_a_few_hundred_incidents_relate_within_bounds() -> None:
+    documents = topical_documents(400, seed=11)
     topic_of = {document.id: document.tags[0] for document in documents}
     related = compute_related(documents)
     assert set(related) == set(topic_of)

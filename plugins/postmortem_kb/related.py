@@ -7,20 +7,21 @@ one audience go in, so a public page can only point at public incidents.
 Comparing every pair is quadratic, so text similarity only flows through an inverted
 index of each incident's most distinctive terms, every list cut to the incidents the term
 matters most to; tags and services then rescore a shortlist. The work grows with the
-number of incidents times a capped list length, not with its square.
-Pure Python on plain data: no index on disk, no whoosh.
+number of incidents times a capped list length, not with its square. Per incident, that
+work is a handful of numpy operations over its postings rather than a Python loop over
+each one: 10,000 incidents take seconds, not minutes. No index on disk, no whoosh.
 """
 
 from __future__ import annotations
 
 import functools
-import heapq
 import math
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from operator import itemgetter
+
+import numpy as np
 
 from postmortem_kb.search_docs import STOP_WORDS, SearchDocument
 
@@ -115,67 +116,134 @@ def _similar(documents: Sequence[SearchDocument]) -> dict[str, list[tuple[str, f
     the `cap` documents the term matters most to: a common term then costs `cap`
     additions instead of one per document that uses it. Tags and services rescore the
     best text candidates, plus the members of any tag or service list short enough to
-    walk, so small libraries compare every pair and large ones stay near-linear.
+    walk, so small libraries compare every pair and large ones stay near-linear. Ties
+    go to the earlier document, which is the earlier id.
     """
     cap = max(50, int(LIST_CAP_FACTOR * math.sqrt(len(documents))))
     profiles = _profiles(documents)
-    term_lists = _inverted(profiles, "terms", cap)
+    term_lists = _postings(profiles, "terms", cap)
+    filed = _Filed.of(profiles)
     short_lists = {
         kind: {
-            feature: [index for index, _ in entries]
-            for feature, entries in _inverted(profiles, kind, None).items()
-            if len(entries) <= cap
+            feature: members
+            for feature, (members, _) in _postings(profiles, kind, None).items()
+            if len(members) <= cap
         }
         for kind in ("tags", "services")
     }
 
     similar: dict[str, list[tuple[str, float]]] = {}
     for index, (document, profile) in enumerate(zip(documents, profiles, strict=True)):
-        text: dict[int, float] = defaultdict(float)
-        for term, own in profile.terms.items():
-            for other, theirs in term_lists.get(term, ()):
-                text[other] += own * theirs
-        best_text = heapq.nlargest(SHORTLIST, text.items(), key=itemgetter(1))
-        candidates = {other for other, _ in best_text}
-        for kind in ("tags", "services"):
-            for feature in getattr(profile, kind):
-                candidates.update(short_lists[kind].get(feature, ()))
-        candidates.discard(index)
-        scored = []
-        for other in candidates:
-            score = (
-                TEXT_WEIGHT * text.get(other, 0.0)
-                + TAG_WEIGHT * _dot(profile.tags, profiles[other].tags)
-                + SERVICE_WEIGHT * _dot(profile.services, profiles[other].services)
-            )
-            if score > 0:
-                scored.append((round(score, 9), documents[other].id))
-        scored.sort(key=lambda item: (-item[0], item[1]))
-        similar[document.id] = [(other_id, score) for score, other_id in scored]
+        others, text = _text_overlap(profile.terms, term_lists)
+        best_text = others[np.argsort(-text, kind="stable")[:SHORTLIST]]
+        short = [
+            short_lists[kind][feature]
+            for kind in ("tags", "services")
+            for feature in getattr(profile, kind)
+            if feature in short_lists[kind]
+        ]
+        candidates = np.unique(np.concatenate([best_text, *short]))
+        candidates = candidates[candidates != index]
+        shared_text = _values_at(others, text, candidates)
+        scores = np.round(TEXT_WEIGHT * shared_text + filed.scores(index, candidates), 9)
+        order = np.lexsort((candidates, -scores))
+        similar[document.id] = [
+            (documents[other].id, float(score))
+            for other, score in zip(candidates[order].tolist(), scores[order].tolist(), strict=True)
+            if score > 0
+        ]
     return similar
 
 
-def _inverted(
+def _text_overlap(
+    terms: dict[str, float], term_lists: dict[str, tuple[np.ndarray, np.ndarray]]
+) -> tuple[np.ndarray, np.ndarray]:
+    """The documents on the inverted lists of `terms` (ascending), and each one's text
+    similarity summed over the lists it is on."""
+    matched = [(term_lists[term], own) for term, own in terms.items() if term in term_lists]
+    if not matched:
+        return np.zeros(0, dtype=np.int64), np.zeros(0)
+    others, inverse = np.unique(
+        np.concatenate([members for (members, _), _ in matched]), return_inverse=True
+    )
+    products = np.concatenate([own * weights for (_, weights), own in matched])
+    return others, np.bincount(inverse, products, minlength=len(others))
+
+
+def _values_at(keys: np.ndarray, values: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """The value of each `wanted` key, 0.0 where the ascending `keys` lack it."""
+    if not len(keys):
+        return np.zeros(len(wanted))
+    at = np.searchsorted(keys, wanted).clip(max=len(keys) - 1)
+    return np.where(keys[at] == wanted, values[at], 0.0)
+
+
+def _postings(
     profiles: Sequence[_Profile], kind: str, cap: int | None
-) -> dict[str, list[tuple[int, float]]]:
-    """feature → (document index, weight) for features two or more documents share, each
-    list cut to the `cap` heaviest (ties: the earlier document, by id)."""
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """feature → (document indexes, weights) for features two or more documents share,
+    each list cut to the `cap` heaviest (ties: the earlier document)."""
     lists: dict[str, list[tuple[int, float]]] = defaultdict(list)
     for index, profile in enumerate(profiles):
         features: dict[str, float] = getattr(profile, kind)
         for feature, weight in features.items():
             lists[feature].append((index, weight))
-    return {
-        feature: sorted(entries, key=lambda entry: (-entry[1], entry[0]))[:cap]
-        for feature, entries in lists.items()
-        if len(entries) > 1
-    }
+    postings = {}
+    for feature, entries in lists.items():
+        if len(entries) > 1:
+            kept = sorted(entries, key=lambda entry: (-entry[1], entry[0]))[:cap]
+            postings[feature] = (
+                np.array([index for index, _ in kept], dtype=np.int64),
+                np.array([weight for _, weight in kept]),
+            )
+    return postings
 
 
-def _dot(one: dict[str, float], other: dict[str, float]) -> float:
-    if len(other) < len(one):
-        one, other = other, one
-    return sum(weight * other.get(feature, 0.0) for feature, weight in one.items())
+@dataclass(frozen=True)
+class _Filed:
+    """What every document is filed under (tags and services), as arrays, so one
+    document's overlap with a whole candidate list is a few array operations.
+
+    Row i holds document i's feature numbers (-1 pads), their weights, and the share of
+    the blend each one's kind gets (`TAG_WEIGHT` or `SERVICE_WEIGHT`).
+    """
+
+    features: np.ndarray
+    weights: np.ndarray
+    shares: np.ndarray
+
+    @classmethod
+    def of(cls, profiles: Sequence[_Profile]) -> _Filed:
+        numbers: dict[tuple[str, str], int] = {}
+        rows = [
+            [
+                (numbers.setdefault((kind, feature), len(numbers)), weight, share)
+                for kind, share in (("tags", TAG_WEIGHT), ("services", SERVICE_WEIGHT))
+                for feature, weight in getattr(profile, kind).items()
+            ]
+            for profile in profiles
+        ]
+        width = max((len(row) for row in rows), default=0)
+        features = np.full((len(rows), width), -1, dtype=np.int64)
+        weights = np.zeros((len(rows), width))
+        shares = np.zeros((len(rows), width))
+        for index, row in enumerate(rows):
+            if row:
+                (
+                    features[index, : len(row)],
+                    weights[index, : len(row)],
+                    shares[index, : len(row)],
+                ) = zip(*row, strict=True)
+        return cls(features, weights, shares)
+
+    def scores(self, index: int, candidates: np.ndarray) -> np.ndarray:
+        """Document `index`'s blended tag and service cosines with each candidate."""
+        filed = self.features[index] >= 0
+        own = self.features[index][filed]
+        own_weights = (self.weights[index] * self.shares[index])[filed]
+        match = self.features[candidates][:, :, None] == own[None, None, :]
+        theirs = self.weights[candidates][:, :, None]
+        return (match * theirs * own_weights[None, None, :]).sum(axis=(1, 2))
 
 
 def _profiles(documents: Sequence[SearchDocument]) -> list[_Profile]:

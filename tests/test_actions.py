@@ -140,12 +140,13 @@ def test_page_links_every_row_to_its_incident_and_escapes_yaml_values() -> None:
     page = action_pages(incidents, PageRenderer(), TODAY)["actions/index.md"].resolved()
     assert "<script" not in page and "<img" not in page and "<b>" not in page
     assert "<i>" not in page
-    assert "&lt;script&gt;alert(1)&lt;/script&gt; \\| pipe" in page
-    assert "[&lt;img src=x&gt;](../incidents/2025-03-01-outage/index.md)" in page
+    assert "<td>&lt;script&gt;alert(1)&lt;/script&gt; | pipe</td>" in page
+    assert '<a href="../incidents/2025-03-01-outage/">&lt;img src=x&gt;</a>' in page
     assert "## @o (&lt;i&gt;lead&lt;/i&gt;) { #owner-o }" in page
-    assert "**overdue**" in page
+    assert '<a href="#owner-o">@o (&lt;i&gt;lead&lt;/i&gt;)</a>' in page
+    assert '2026-01-14 <strong class="pmkb-overdue">overdue</strong>' in page
     assert "1 open,\n1 overdue." in page
-    assert "| done |" not in page  # closed follow-ups are not actions
+    assert "<td>done</td>" not in page  # closed follow-ups are not actions
 
 
 def test_page_without_open_follow_ups_says_so() -> None:

@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from postmortem_kb.model import Evidence, Incident
 from postmortem_kb.settings import Settings
-from postmortem_kb.site import plan_site
+from postmortem_kb.site import evidence_files, evidence_links, plan_site
 from site_builder import build_site
 from test_loading import front
 
@@ -24,8 +25,12 @@ GOLDEN = Path(__file__).parent / "golden"
 
 
 def golden_plan(audience: str):  # type: ignore[no-untyped-def]
-    settings = Settings(source_dir=FIXTURE / "postmortems", audience=audience,
-                        public_tags=("dns",), build_date=dt.date(2024, 6, 1))
+    settings = Settings(
+        source_dir=FIXTURE / "postmortems",
+        audience=audience,
+        public_tags=("dns",),
+        build_date=dt.date(2024, 6, 1),
+    )
     return plan_site(settings)
 
 
@@ -46,10 +51,24 @@ def test_incident_page_markdown_matches_golden(audience: str) -> None:
 def test_internal_page_shows_every_section_and_marks_what_public_drops() -> None:
     page = golden_plan("internal").pages["incidents/dns-outage/index.md"].resolved()
     assert "\n# Postmortem: DNS &lt;records&gt; vanished &amp; came back (2024-05-02)\n" in page
-    for heading in ("Summary", "Timeline", "Contributors", "Mitigators", "Risks", "Learnings",
-                    "Surprises", "What went well", "What went wrong", "Where we got lucky",
-                    "Five whys", "Evidence", "Follow-ups", "Links", "Narrative",
-                    "Public version"):
+    for heading in (
+        "Summary",
+        "Timeline",
+        "Contributors",
+        "Mitigators",
+        "Risks",
+        "Learnings",
+        "Surprises",
+        "What went well",
+        "What went wrong",
+        "Where we got lucky",
+        "Five whys",
+        "Evidence",
+        "Follow-ups",
+        "Links",
+        "Narrative",
+        "Public version",
+    ):
         assert f"## {heading}" in page, heading
     assert "<td><strong>Time to detect</strong></td> <td>4 min</td>" in page
     assert "<td><strong>Duration</strong></td> <td>2 h 00 min</td>" in page
@@ -69,8 +88,18 @@ def test_public_page_is_built_from_the_allowlist_only() -> None:
     page = golden_plan("public").pages["incidents/dns-outage/index.md"].resolved()
     assert "\n# Postmortem: DNS resolution failures (2024-05-02)\n" in page
     assert "incident commander led the response" in page  # @ann shown as her role
-    for private in ("records&gt; vanished", "nightly job", "ns1", "@bob", "OPS-1",
-                    "Lower TTLs", "No dry run", "grafana", "monitoring", "edge"):
+    for private in (
+        "records&gt; vanished",
+        "nightly job",
+        "ns1",
+        "@bob",
+        "OPS-1",
+        "Lower TTLs",
+        "No dry run",
+        "grafana",
+        "monitoring",
+        "edge",
+    ):
         assert private not in page, private
     assert "Add a zone dry run" in page and "Zone push removes records" in page
 
@@ -80,8 +109,10 @@ def test_drafts_carry_a_banner(tmp_path: Path) -> None:
     source.mkdir()
     (source / "a.md").write_text(front("status: review\n"), encoding="utf-8")
     plan = plan_site(Settings(source_dir=source))
-    assert '!!! warning "Review: this postmortem is not final"' in plan.pages[
-        "incidents/a/index.md"].markdown
+    assert (
+        '!!! warning "Review: this postmortem is not final"'
+        in plan.pages["incidents/a/index.md"].markdown
+    )
     assert "its status is `review`" in plan.pages["incidents/a/index.md"].resolved()
 
 
@@ -107,3 +138,26 @@ def test_built_page_renders_tables_links_and_escapes(tmp_path: Path) -> None:
     assert re.search(r'href="\.\./\.\./tags/dns/"', html)
     assert re.search(r'href="\.\./\.\./severity/sev-2/"', html)
     assert '<div class="admonition internal">' in html
+
+
+def test_evidence_files_sharing_a_name_are_all_published(tmp_path: Path) -> None:
+    folder = tmp_path / "postmortems"
+    for sub in ("before", "after"):
+        (folder / sub).mkdir(parents=True)
+        (folder / sub / "graph.png").write_bytes(sub.encode())
+    incident = Incident(
+        id="2024-01-01-disk", source="postmortems/2024-01-01-disk.md", title="Disk",
+        date=dt.date(2024, 1, 1), severity="SEV-2",
+        evidence=(Evidence("Before", file="before/graph.png"),
+                  Evidence("After", file="after/graph.png"),
+                  Evidence("Before, again", file="before/graph.png")),
+    )  # fmt: skip
+    assert evidence_links(incident) == {
+        "before/graph.png": "evidence/graph.png",
+        "after/graph.png": "evidence/graph-2.png",
+    }
+    files = evidence_files([incident], folder)
+    assert {uri: path.read_bytes() for uri, path in files.items()} == {
+        "incidents/2024-01-01-disk/evidence/graph.png": b"before",
+        "incidents/2024-01-01-disk/evidence/graph-2.png": b"after",
+    }

@@ -136,12 +136,21 @@ def plan_site(settings: Settings, overrides_dir: Path | None = None) -> SitePlan
     paths = load_paths(settings, (incident.id for incident in kb.incidents), problems)
     documents = view.search_documents()
     plan = SitePlan(
-        settings, kb, [] if settings.is_public else kb.incidents, view.public, view.not_public,
-        view.previews, listing(view.incidents), problems, view.projection_problems,
-        documents=documents, related=compute_related(documents, manual_links(kb.incidents)),
+        settings,
+        kb,
+        [] if settings.is_public else kb.incidents,
+        view.public,
+        view.not_public,
+        view.previews,
+        listing(view.incidents),
+        problems,
+        view.projection_problems,
+        documents=documents,
+        related=compute_related(documents, manual_links(kb.incidents)),
     )
-    renderer = PageRenderer(overrides_dir, internal=not settings.is_public,
-                            directory_urls=settings.directory_urls)
+    renderer = PageRenderer(
+        overrides_dir, internal=not settings.is_public, directory_urls=settings.directory_urls
+    )
     plan.pages.update(incident_pages(plan, renderer))
     plan.pages.update(index_pages(plan.entries, renderer, settings.severities, settings.tags))
     plan.pages.update(gallery_pages(plan.entries, lessons, renderer, settings))
@@ -169,8 +178,11 @@ def incident_pages(plan: SitePlan, renderer: PageRenderer) -> dict[str, Rendered
                 "public_incident.md.j2",
                 uri,
                 public=public,
-                related=[plan.public[ref] for ref in plan.related.get(public.id, ())
-                         if ref in plan.public],
+                related=[
+                    plan.public[ref]
+                    for ref in plan.related.get(public.id, ())
+                    if ref in plan.public
+                ],
                 page_title=settings.page_title(
                     public.title, public.date, public.id, public.severity
                 ),
@@ -191,14 +203,26 @@ def incident_pages(plan: SitePlan, renderer: PageRenderer) -> dict[str, Rendered
             public_reason=plan.not_public.get(incident.id),
             public_tags=settings.public_tags,
             related=[by_id[ref] for ref in plan.related.get(incident.id, ()) if ref in by_id],
-            evidence_path=lambda file, incident=incident: evidence_link(incident, file),
+            evidence_path=evidence_links(incident).__getitem__,
         )
     return pages
 
 
-def evidence_link(incident: Incident, file: str) -> str:
-    """Where an evidence file is published, relative to its incident page."""
-    return f"evidence/{PurePosixPath(file).name}"
+def evidence_links(incident: Incident) -> dict[str, str]:
+    """file → where it is published, relative to its incident page: `evidence/<name>`.
+
+    Two files of one incident can share a name (`before/graph.png`, `after/graph.png`):
+    the later ones get a number (`graph-2.png`) rather than overwrite the first.
+    """
+    links: dict[str, str] = {}
+    for file in dict.fromkeys(evidence.file for evidence in incident.evidence if evidence.file):
+        path = PurePosixPath(file)
+        name, number = path.name, 1
+        while f"evidence/{name}" in links.values():
+            number += 1
+            name = f"{path.stem}-{number}{path.suffix}"
+        links[file] = f"evidence/{name}"
+    return links
 
 
 def evidence_files(incidents: list[Incident], source_dir: Path) -> dict[str, Path]:
@@ -206,8 +230,6 @@ def evidence_files(incidents: list[Incident], source_dir: Path) -> dict[str, Pat
     files = {}
     for incident in incidents:
         folder = (source_dir.parent / incident.source).parent
-        for evidence in incident.evidence:
-            if evidence.file:
-                uri = f"incidents/{incident.id}/{evidence_link(incident, evidence.file)}"
-                files[uri] = (folder / evidence.file).resolve()
+        for file, link in evidence_links(incident).items():
+            files[f"incidents/{incident.id}/{link}"] = (folder / file).resolve()
     return files

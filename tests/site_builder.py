@@ -59,6 +59,28 @@ def copy_kb(source: Path, target: Path) -> Path:
     return target
 
 
+def write_small_kb(root: Path, site_name: str, postmortems: dict[str, str]) -> Path:
+    """A knowledge base at `root`: a home page, `postmortems/<name>` files, a `mkdocs.yml`
+    with the theme, the Markdown extensions generated pages use, and our plugin."""
+    (root / "docs").mkdir(parents=True)
+    (root / "docs" / "index.md").write_text("# Home\n", encoding="utf-8")
+    (root / "postmortems").mkdir()
+    for name, text in postmortems.items():
+        (root / "postmortems" / name).write_text(text, encoding="utf-8")
+    (root / "mkdocs.yml").write_text(
+        f"site_name: {site_name}\n"
+        "theme: {name: material, font: false}\n"
+        "markdown_extensions: [tables, admonition, attr_list, md_in_html, pymdownx.details,\n"
+        "                      pymdownx.superfences]\n"
+        "plugins:\n"
+        "  search: {}\n"
+        '  postmortems: {build_date: "2024-06-01",\n'
+        "                tags: {dns: Name resolution, capacity: Headroom}}\n",
+        encoding="utf-8",
+    )
+    return root
+
+
 def build_site(
     config_file: Path, site_dir: Path, *, strict: bool = True, **plugin_options: object
 ) -> BuiltSite:

@@ -22,20 +22,12 @@ from pathlib import Path
 
 import pytest
 
+from site_builder import write_small_kb
+
 pytestmark = pytest.mark.slow
 #: How long a start or a rebuild may take before the test fails.
 WAIT_SECONDS = 60
 PMKB = Path(sys.executable).parent / "pmkb"
-
-CONFIG = """\
-site_name: Live preview test
-theme: {name: material, font: false}
-markdown_extensions: [tables, admonition, attr_list, md_in_html, pymdownx.details,
-                      pymdownx.superfences]
-plugins:
-  search: {}
-  postmortems: {build_date: "2024-06-01", tags: {dns: Name resolution, capacity: Headroom}}
-"""
 
 
 def postmortem(title: str, tag: str = "dns") -> str:
@@ -56,14 +48,8 @@ def postmortem(title: str, tag: str = "dns") -> str:
 
 @pytest.fixture
 def knowledge_base(tmp_path: Path) -> Path:
-    (tmp_path / "docs").mkdir()
-    (tmp_path / "docs" / "index.md").write_text("# Home\n", encoding="utf-8")
-    (tmp_path / "postmortems").mkdir()
-    (tmp_path / "postmortems" / "dns-outage.md").write_text(
-        postmortem("Zone push removed records"), encoding="utf-8"
-    )
-    (tmp_path / "mkdocs.yml").write_text(CONFIG, encoding="utf-8")
-    return tmp_path
+    dns = postmortem("Zone push removed records")
+    return write_small_kb(tmp_path, "Live preview test", {"dns-outage.md": dns})
 
 
 def free_port() -> int:

@@ -30,17 +30,7 @@ from postmortem_kb.search_service import (
     start_index_update,
 )
 from postmortem_kb.settings import Settings
-from site_builder import BuildFailed, build_site
-
-CONFIG = """\
-site_name: Index worker test
-theme: {name: material, font: false}
-markdown_extensions: [tables, admonition, attr_list, md_in_html, pymdownx.details,
-                      pymdownx.superfences]
-plugins:
-  search: {}
-  postmortems: {build_date: "2024-06-01", tags: {dns: Name resolution, capacity: Headroom}}
-"""
+from site_builder import BuildFailed, build_site, write_small_kb
 
 #: Stops a build after `on_pre_build` started the worker and before `on_post_build`.
 FAILING_HOOK = """\
@@ -72,16 +62,8 @@ def postmortem(incident_id: str, title: str, summary: str) -> str:
 
 @pytest.fixture
 def kb(tmp_path: Path) -> Path:
-    root = tmp_path / "kb"
-    (root / "docs").mkdir(parents=True)
-    (root / "docs" / "index.md").write_text("# Home\n", encoding="utf-8")
-    (root / "postmortems").mkdir()
-    (root / "postmortems" / "dns-outage.md").write_text(
-        postmortem("dns-outage", "Zone push removed records", "Resolvers returned NXDOMAIN."),
-        encoding="utf-8",
-    )
-    (root / "mkdocs.yml").write_text(CONFIG, encoding="utf-8")
-    return root
+    dns = postmortem("dns-outage", "Zone push removed records", "Resolvers returned NXDOMAIN.")
+    return write_small_kb(tmp_path / "kb", "Index worker test", {"dns-outage.md": dns})
 
 
 class _StuckDocument:
@@ -184,7 +166,8 @@ def test_cancel_stops_a_busy_worker_and_the_next_update_runs(tmp_path: Path) -> 
 
 def test_a_failed_build_leaves_no_worker_behind(kb: Path, tmp_path: Path) -> None:
     (kb / "hooks.py").write_text(FAILING_HOOK, encoding="utf-8")
-    (kb / "mkdocs.yml").write_text(CONFIG + "hooks: [hooks.py]\n", encoding="utf-8")
+    with (kb / "mkdocs.yml").open("a", encoding="utf-8") as config:
+        config.write("hooks: [hooks.py]\n")
     with pytest.raises(BuildFailed, match="the theme could not be prepared"):
         build_site(kb / "mkdocs.yml", tmp_path / "site")
     assert index_workers() == []

@@ -54,8 +54,8 @@ sys.path.insert(0, str(BENCHMARKS))
 
 from search import THEMES, generate_incidents  # noqa: E402
 
-from postmortem_kb.formatting import slugify  # noqa: E402
-from postmortem_kb.model import FollowUp, Impact, Incident, PublicView  # noqa: E402
+from postmortem_kb.core.formatting import slugify  # noqa: E402
+from postmortem_kb.core.model import FollowUp, Impact, Incident, PublicView  # noqa: E402
 
 #: Targets from the issue.
 TARGET_RATIO = 1.2  # ours / baseline build time at N = 2,000

@@ -29,10 +29,10 @@ from pathlib import Path
 # Runs from a checkout without an installed package, as `python benchmarks/search.py`.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "plugins"))
 
-from postmortem_kb.model import Incident, TimelineEntry
-from postmortem_kb.related import compute_related
-from postmortem_kb.search import SearchIndex
-from postmortem_kb.search_docs import search_documents
+from postmortem_kb.core.model import Incident, TimelineEntry
+from postmortem_kb.search.documents import search_documents
+from postmortem_kb.search.index import SearchIndex
+from postmortem_kb.search.related import compute_related
 
 #: Targets from the issue, in seconds.
 TARGET_INCREMENTAL = 1.0

@@ -11,9 +11,9 @@ from urllib.parse import urljoin, urlsplit
 
 import pytest
 
-from postmortem_kb.actions import action_pages, open_actions_by_owner
-from postmortem_kb.model import FollowUp, Incident
-from postmortem_kb.render import PageRenderer
+from postmortem_kb.core.model import FollowUp, Incident
+from postmortem_kb.site.actions import action_pages, open_actions_by_owner
+from postmortem_kb.site.render import PageRenderer
 
 TODAY = dt.date(2026, 1, 15)
 YESTERDAY = TODAY - dt.timedelta(days=1)

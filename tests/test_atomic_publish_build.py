@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from postmortem_kb.cli import main
+from postmortem_kb.cli.main import main
 from site_builder import copy_kb
 from test_redaction_build import LEAKY_KB, PLANTED, SiteSnapshot, build_leftovers
 

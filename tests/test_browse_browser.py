@@ -12,10 +12,10 @@ from playwright.sync_api import Browser, Page
 
 from browser_support import watch_page
 from conftest import OpenPage, ServeDir
-from postmortem_kb.cli import load_settings
-from postmortem_kb.formatting import slugify
-from postmortem_kb.listing import ListingEntry, listing
-from postmortem_kb.site import project_audience
+from postmortem_kb.cli.main import load_settings
+from postmortem_kb.core.formatting import slugify
+from postmortem_kb.site.listing import ListingEntry, listing
+from postmortem_kb.site.plan import project_audience
 from site_builder import REPO_ROOT, BuiltSite, build_site
 
 pytestmark = pytest.mark.browser

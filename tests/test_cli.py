@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from postmortem_kb.cli import main
-from postmortem_kb.kb import load_knowledge_base
-from postmortem_kb.settings import Settings
+from postmortem_kb.cli.main import main
+from postmortem_kb.core.knowledge_base import load_knowledge_base
+from postmortem_kb.core.settings import Settings
 from site_builder import REPO_ROOT, copy_kb
 from test_loading import front
 

@@ -16,8 +16,8 @@ import pytest
 from playwright.sync_api import Browser
 
 from conftest import OpenPage, ServeDir
-from postmortem_kb.cli import main
-from postmortem_kb.settings import DEFAULT_APOLOGY
+from postmortem_kb.cli.main import main
+from postmortem_kb.core.settings import DEFAULT_APOLOGY
 from site_builder import copy_kb
 from test_redaction_build import (
     LEAKY_KB,

@@ -15,9 +15,9 @@ from typing import Any, ClassVar
 import feedparser
 import pytest
 
-from postmortem_kb.feeds import FEED_ITEMS, feed_files
-from postmortem_kb.model import Incident, PublicIncident
-from postmortem_kb.settings import Settings
+from postmortem_kb.core.model import Incident, PublicIncident
+from postmortem_kb.core.settings import Settings
+from postmortem_kb.site.feeds import FEED_ITEMS, feed_files
 from site_builder import REPO_ROOT, build_site
 from test_redaction_build import LEAKY_KB, load_markers
 

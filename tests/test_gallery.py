@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from postmortem_kb.gallery import ExternalLesson, gallery_pages, load_gallery
-from postmortem_kb.listing import ListingEntry
-from postmortem_kb.problems import Problems
-from postmortem_kb.render import PageRenderer
-from postmortem_kb.settings import Settings
-from postmortem_kb.site import plan_site
+from postmortem_kb.core.problems import Problems
+from postmortem_kb.core.settings import Settings
+from postmortem_kb.site.gallery import ExternalLesson, gallery_pages, load_gallery
+from postmortem_kb.site.listing import ListingEntry
+from postmortem_kb.site.plan import plan_site
+from postmortem_kb.site.render import PageRenderer
 from site_builder import REPO_ROOT, BuildFailed, build_site, copy_kb
 
 LEAKY_KB = Path(__file__).parent / "fixtures" / "leaky_kb"

@@ -11,10 +11,10 @@ import pytest
 from playwright.sync_api import Browser, Page
 
 from browser_support import OpenPage, ServeDir, watch_page
-from postmortem_kb.gallery import EXTERNAL_CONTAINER, INCIDENTS_CONTAINER
-from postmortem_kb.listing import ListingEntry
-from postmortem_kb.settings import Settings
-from postmortem_kb.site import plan_site
+from postmortem_kb.core.settings import Settings
+from postmortem_kb.site.gallery import EXTERNAL_CONTAINER, INCIDENTS_CONTAINER
+from postmortem_kb.site.listing import ListingEntry
+from postmortem_kb.site.plan import plan_site
 from site_builder import REPO_ROOT, build_site
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from postmortem_kb.model import Evidence, Incident
-from postmortem_kb.settings import Settings
-from postmortem_kb.site import evidence_files, evidence_links, plan_site
+from postmortem_kb.core.model import Evidence, Incident
+from postmortem_kb.core.settings import Settings
+from postmortem_kb.site.plan import evidence_files, evidence_links, plan_site
 from site_builder import build_site
 from test_loading import front
 

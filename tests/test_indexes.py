@@ -19,11 +19,11 @@ from urllib.parse import urljoin
 
 import pytest
 
-from postmortem_kb.indexes import LIST_CONTAINER, index_pages
-from postmortem_kb.listing import ListingEntry, filter_facet, filter_slugs
-from postmortem_kb.render import PageRenderer
-from postmortem_kb.settings import Settings
-from postmortem_kb.site import plan_site
+from postmortem_kb.core.settings import Settings
+from postmortem_kb.site.indexes import LIST_CONTAINER, index_pages
+from postmortem_kb.site.listing import ListingEntry, filter_facet, filter_slugs
+from postmortem_kb.site.plan import plan_site
+from postmortem_kb.site.render import PageRenderer
 from site_builder import REPO_ROOT, BuiltSite, build_site
 
 SEVERITIES = ("SEV-1", "SEV-2", "SEV-3", "SEV-4")

@@ -15,8 +15,9 @@ from urllib.parse import urljoin, urlsplit
 
 import pytest
 
-from postmortem_kb.charts import Series, stacked_bar_chart
-from postmortem_kb.insights import (
+from postmortem_kb.core.model import FollowUp, Impact, Incident
+from postmortem_kb.site.charts import Series, stacked_bar_chart
+from postmortem_kb.site.insights import (
     INSIGHTS_URI,
     MARKED_RECURRENCES_SHOWN,
     RECURRENCE_GROUPS_SHOWN,
@@ -31,8 +32,7 @@ from postmortem_kb.insights import (
     span_stats,
     yearly_trend,
 )
-from postmortem_kb.model import FollowUp, Impact, Incident
-from postmortem_kb.render import PageRenderer
+from postmortem_kb.site.render import PageRenderer
 
 TODAY = dt.date(2026, 1, 15)
 T0 = dt.datetime(2025, 3, 1, 12, 0, tzinfo=dt.timezone.utc)

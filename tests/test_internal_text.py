@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from postmortem_kb.internal_text import (
+from postmortem_kb.public.internal_markup import (
     find_raw_html,
     internal_markup_problems,
     internal_parts,

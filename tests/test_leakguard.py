@@ -17,15 +17,15 @@ from pathlib import Path
 
 import pytest
 
-from postmortem_kb.leakguard import (
+from postmortem_kb.core.model import Evidence, FollowUp, Incident
+from postmortem_kb.public.leak_scan import (
     Leak,
     VendoredFiles,
     collect_private_strings,
     compile_deny,
     scan_site,
 )
-from postmortem_kb.model import Evidence, FollowUp, Incident
-from postmortem_kb.public import project_public
+from postmortem_kb.public.projection import project_public
 from test_public_projection import marked_incident_fields, public_view, settings
 
 SECRET = "db-primary-eu7.corp"  # a private value, as collect_private_strings would return it

@@ -11,10 +11,10 @@ from urllib.parse import urljoin, urlsplit
 
 import pytest
 
-from postmortem_kb.paths import PathStep, ReadingPath, load_paths
-from postmortem_kb.problems import Problems
-from postmortem_kb.settings import Settings
-from postmortem_kb.site import plan_site
+from postmortem_kb.core.problems import Problems
+from postmortem_kb.core.settings import Settings
+from postmortem_kb.site.onboarding import PathStep, ReadingPath, load_paths
+from postmortem_kb.site.plan import plan_site
 from site_builder import REPO_ROOT, BuildFailed, build_site, copy_kb
 
 IDS = ("2021-01-04-holiday-surge", "2019-07-02-waf-regex", "2016-04-12-cert-expired")

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from postmortem_kb.model import (
+from postmortem_kb.core.model import (
     Evidence,
     FollowUp,
     Impact,
@@ -20,14 +20,14 @@ from postmortem_kb.model import (
     PublicView,
     TimelineEntry,
 )
-from postmortem_kb.public import (
+from postmortem_kb.core.settings import Settings
+from postmortem_kb.public.projection import (
     NEUTRAL_TITLE,
     PublicProjection,
     preview_public,
     project_public,
     public_preview_reason,
 )
-from postmortem_kb.settings import Settings
 
 UTC = dt.timezone.utc
 

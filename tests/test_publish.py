@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from postmortem_kb import publish as publication
-from postmortem_kb.publish import (
+from postmortem_kb.site import publish as publication
+from postmortem_kb.site.publish import (
     BACKUP_MARK,
     STAGING_MARK,
     discard,

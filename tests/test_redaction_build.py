@@ -34,8 +34,8 @@ from urllib.parse import unquote
 
 import pytest
 
-from postmortem_kb.model import PublicFollowUp, PublicIncident, PublicTimelineEntry
-from postmortem_kb.publish import BACKUP_MARK, STAGING_MARK
+from postmortem_kb.core.model import PublicFollowUp, PublicIncident, PublicTimelineEntry
+from postmortem_kb.site.publish import BACKUP_MARK, STAGING_MARK
 from site_builder import REPO_ROOT, BuildFailed, BuiltSite, build_site, copy_kb
 
 LEAKY_KB = REPO_ROOT / "tests" / "fixtures" / "leaky_kb"

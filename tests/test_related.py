@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
-from postmortem_kb.model import Incident, PublicIncident
-from postmortem_kb.related import (
+from postmortem_kb.core.model import Incident, PublicIncident
+from postmortem_kb.search.documents import SearchDocument, search_documents
+from postmortem_kb.search.related import (
     SERVICE_WEIGHT,
     TAG_WEIGHT,
     TEXT_WEIGHT,
@@ -17,7 +18,6 @@ from postmortem_kb.related import (
     _similar,
     compute_related,
 )
-from postmortem_kb.search_docs import SearchDocument, search_documents
 
 
 def make_incident(incident_id: str, **fields: Any) -> Incident:

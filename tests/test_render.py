@@ -16,8 +16,8 @@ from urllib.parse import unquote, urlsplit
 import markdown
 import pytest
 
-from postmortem_kb.formatting import escape_html
-from postmortem_kb.render import PageRenderer, fill_blocks
+from postmortem_kb.core.formatting import escape_html
+from postmortem_kb.site.render import PageRenderer, fill_blocks
 from site_builder import REPO_ROOT, build_site, copy_kb
 
 SITE_EXTENSIONS = ["tables", "attr_list", "md_in_html", "admonition"]

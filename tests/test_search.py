@@ -11,8 +11,7 @@ from typing import Any
 
 import pytest
 
-from postmortem_kb import search
-from postmortem_kb.model import (
+from postmortem_kb.core.model import (
     FollowUp,
     Impact,
     Incident,
@@ -21,14 +20,15 @@ from postmortem_kb.model import (
     PublicTimelineEntry,
     TimelineEntry,
 )
-from postmortem_kb.search import SearchIndex, SearchIndexError, parse_query, severity_key
-from postmortem_kb.search_docs import (
+from postmortem_kb.search import index as search
+from postmortem_kb.search.documents import (
     document_from_incident,
     document_from_public,
     markdown_to_words,
     search_documents,
 )
-from postmortem_kb.search_output import format_no_results, format_results, results_as_json
+from postmortem_kb.search.index import SearchIndex, SearchIndexError, parse_query, severity_key
+from postmortem_kb.search.output import format_no_results, format_results, results_as_json
 
 UTC = dt.timezone.utc
 

@@ -22,14 +22,14 @@ from typing import Any
 import pytest
 from mkdocs.config import load_config
 
-from postmortem_kb.search import SearchIndex
-from postmortem_kb.search_service import (
+from postmortem_kb.core.settings import Settings
+from postmortem_kb.search.index import SearchIndex
+from postmortem_kb.search.service import (
     IndexUpdate,
     IndexUpdateError,
     index_dir,
     start_index_update,
 )
-from postmortem_kb.settings import Settings
 from site_builder import BuildFailed, build_site, write_small_kb
 
 #: Stops a build after `on_pre_build` started the worker and before `on_post_build`.

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from postmortem_kb.search_docs import SearchDocument
-from postmortem_kb.search_service import SearchRequest, search_library
-from postmortem_kb.settings import Settings
-from postmortem_kb.site import project_audience
+from postmortem_kb.core.settings import Settings
+from postmortem_kb.search.documents import SearchDocument
+from postmortem_kb.search.service import SearchRequest, search_library
+from postmortem_kb.site.plan import project_audience
 from site_builder import REPO_ROOT
 
 QUESTIONS: dict[str, set[str]] = {

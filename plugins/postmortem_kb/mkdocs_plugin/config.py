@@ -1,17 +1,90 @@
-"""Options of the `postmortems` plugin, each with what it is for."""
+"""Options of the `postmortems` plugin, each with what it is for.
+
+Options validate themselves: a bad time zone, deny regex, build date or title pattern is a
+configuration error when MkDocs loads `mkdocs.yml` (the same for `pmkb`, which loads it too),
+naming the option, before any file is read.
+"""
 
 from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from mkdocs.config import base
 from mkdocs.config import config_options as c
 
-from ..settings import (
+from ..core.settings import (
     AUDIENCES,
     DEFAULT_APOLOGY,
     DEFAULT_SEVERITIES,
     DEFAULT_TITLE_PATTERN,
     DEFAULT_TRIGGERS,
+    TITLE_FIELDS,
 )
+from ..public.leak_scan import compile_deny
+
+
+class TimeZone(c.Type[str]):
+    """An IANA time zone name."""
+
+    def __init__(self, default: str) -> None:
+        super().__init__(str, default=default)
+
+    def run_validation(self, value: object) -> str:
+        name = super().run_validation(value)
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise c.ValidationError(
+                f"'{name}' is not a known time zone; expected an IANA name such as UTC or "
+                "Europe/Berlin"
+            ) from None
+        return name
+
+
+class DenyPatterns(c.ListOfItems[str]):
+    """Regexes that must compile and must not match empty text."""
+
+    def __init__(self) -> None:
+        super().__init__(c.Type(str), default=[])
+
+    def run_validation(self, value: object) -> list[str]:
+        patterns = super().run_validation(value)
+        try:
+            compile_deny(patterns)
+        except ValueError as exc:
+            raise c.ValidationError(str(exc)) from None
+        return patterns
+
+
+class IsoDate(c.BaseConfigOption[str]):
+    """A `YYYY-MM-DD` date, kept as text (Settings parses it)."""
+
+    def run_validation(self, value: object) -> str:
+        text = value.isoformat() if isinstance(value, dt.date) else value
+        if not isinstance(text, str):
+            raise c.ValidationError(f"expected a date YYYY-MM-DD, got {value!r}")
+        try:
+            dt.date.fromisoformat(text)
+        except ValueError:
+            raise c.ValidationError(f"'{text}' is not a date; expected YYYY-MM-DD") from None
+        return text
+
+
+class TitlePattern(c.Type[str]):
+    """A `str.format` pattern using only the fields a page title has."""
+
+    def __init__(self, default: str) -> None:
+        super().__init__(str, default=default)
+
+    def run_validation(self, value: object) -> str:
+        pattern = super().run_validation(value)
+        try:
+            pattern.format(**dict.fromkeys(TITLE_FIELDS, ""))
+        except (KeyError, IndexError, ValueError) as exc:
+            fields = ", ".join("{" + name + "}" for name in TITLE_FIELDS)
+            raise c.ValidationError(f"unknown field {exc}; expected only {fields}") from None
+        return pattern
 
 
 class PostmortemsConfig(base.Config):
@@ -19,7 +92,7 @@ class PostmortemsConfig(base.Config):
     """Who the site is for: `internal` shows everything, `public` only the allowlist."""
     source_dir = c.Type(str, default="postmortems")
     """Folder of postmortem files, relative to the config file; outside `docs_dir`."""
-    timezone = c.Type(str, default="UTC")
+    timezone = TimeZone(default="UTC")
     """IANA time zone given to timestamps written without an offset."""
     severities = c.ListOfItems(c.Type(str), default=list(DEFAULT_SEVERITIES))
     """Severity scale, worst first."""
@@ -29,11 +102,11 @@ class PostmortemsConfig(base.Config):
     """Tags that may appear on the public site; all others are internal."""
     triggers = c.ListOfItems(c.Type(str), default=list(DEFAULT_TRIGGERS))
     """Trigger vocabulary for trend analysis. When set, unknown triggers warn."""
-    title_pattern = c.Type(str, default=DEFAULT_TITLE_PATTERN)
+    title_pattern = TitlePattern(default=DEFAULT_TITLE_PATTERN)
     """Incident page title; fields {title}, {date}, {id}, {severity}."""
-    deny = c.ListOfItems(c.Type(str), default=[])
+    deny = DenyPatterns()
     """Regexes that must never appear in public output, on top of the built-in ones."""
-    build_date = c.Optional(c.Type(str))
+    build_date = c.Optional(IsoDate())
     """YYYY-MM-DD that overdue follow-ups are judged against; default today."""
     cache_dir = c.Type(str, default=".cache/pmkb")
     """Folder for search indexes, relative to the config file; never inside the site."""
@@ -41,3 +114,4 @@ class PostmortemsConfig(base.Config):
     """Closing apology of every exported customer-facing postmortem (`pmkb export`)."""
     atomic = c.Type(bool, default=True)
     """Build into a fresh folder and swap it into place only when the build passed."""
+

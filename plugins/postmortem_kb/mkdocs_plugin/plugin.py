@@ -20,11 +20,9 @@ Events, one job each:
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from pathlib import Path
 from typing import Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
@@ -35,13 +33,12 @@ from mkdocs.structure.pages import Page
 from mkdocs.utils import CountHandler
 from mkdocs.utils.templates import TemplateContext
 
-from ..leakguard import compile_deny
-from ..public_guard import find_public_leaks
-from ..publish import discard, publish, staging_dir_for
-from ..render import RenderedPage, fill_blocks
-from ..search_service import IndexUpdate, IndexUpdateError, start_index_update
-from ..settings import Settings
-from ..site import SitePlan, plan_site
+from ..core.settings import Settings, settings_from_config
+from ..search.service import IndexUpdate, IndexUpdateError, start_index_update
+from ..site.plan import SitePlan, plan_site
+from ..site.public_guard import find_public_leaks
+from ..site.publish import discard, publish, staging_dir_for
+from ..site.render import RenderedPage, fill_blocks
 from .config import PostmortemsConfig
 
 log = get_plugin_logger(__name__)
@@ -190,56 +187,6 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
         if self.warning_counter is not None:
             logging.getLogger("mkdocs").removeHandler(self.warning_counter)
             self.warning_counter = None
-
-
-def settings_from_config(options: PostmortemsConfig, config: MkDocsConfig) -> Settings:
-    """Core settings from the plugin options; bad options stop the build with a message."""
-    base = Path(config.config_file_path or ".").resolve().parent
-    where = "plugins.postmortems"
-    try:
-        ZoneInfo(options.timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise PluginError(
-            f"{where}.timezone: '{options.timezone}' is not a known time "
-            "zone; expected an IANA name such as UTC or Europe/Berlin"
-        ) from None
-    try:
-        compile_deny(options.deny)
-    except ValueError as exc:
-        raise PluginError(f"{where}.deny: {exc}") from None
-    build_date = dt.date.today()
-    if options.build_date:
-        try:
-            build_date = dt.date.fromisoformat(options.build_date)
-        except ValueError:
-            raise PluginError(
-                f"{where}.build_date: '{options.build_date}' is not a date; expected YYYY-MM-DD"
-            ) from None
-    try:
-        options.title_pattern.format(title="", date="", id="", severity="")
-    except (KeyError, IndexError, ValueError) as exc:
-        raise PluginError(
-            f"{where}.title_pattern: unknown field {exc}; expected only "
-            "{title}, {date}, {id}, {severity}"
-        ) from None
-    return Settings(
-        source_dir=(base / options.source_dir).resolve(),
-        audience=options.audience,
-        timezone=options.timezone,
-        severities=tuple(options.severities),
-        tags=dict(options.tags),
-        public_tags=tuple(tag.lower() for tag in options.public_tags),
-        triggers=tuple(options.triggers),
-        title_pattern=options.title_pattern,
-        deny=tuple(options.deny),
-        build_date=build_date,
-        cache_dir=(base / options.cache_dir).resolve(),
-        apology=options.apology,
-        site_name=config.site_name,
-        site_description=config.site_description or "",
-        site_url=config.site_url or None,
-        directory_urls=config.use_directory_urls,
-    )
 
 
 def report_problems(plan: SitePlan, settings: Settings) -> None:

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from postmortem_kb.search_docs import STOP_WORDS, SearchDocument
+from .documents import STOP_WORDS, SearchDocument
 
 #: How many related incidents a page shows at most, and how many it tries to show.
 MAX_RELATED = 5

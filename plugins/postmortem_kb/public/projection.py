@@ -14,10 +14,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .internal_text import find_raw_html, internal_markup_problems, replace_handles, strip_internal
-from .model import Incident, PublicFollowUp, PublicIncident, PublicTimelineEntry
-from .problems import Problem
-from .settings import Settings
+from ..core.model import Incident, PublicFollowUp, PublicIncident, PublicTimelineEntry
+from ..core.problems import Problem
+from ..core.settings import Settings
+from .internal_markup import (
+    find_raw_html,
+    internal_markup_problems,
+    replace_handles,
+    strip_internal,
+)
 
 #: The public title when the author wrote no `public.title`: the internal title never shows.
 NEUTRAL_TITLE = "Service disruption on {date}"

@@ -16,8 +16,8 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from .formatting import slugify
-from .model import Incident, PublicIncident
+from ..core.formatting import slugify
+from ..core.model import Incident, PublicIncident
 
 #: One facet of the filter component: (key, label, [(slug, name, count)]). Items carry the
 #: facet as `data-<key>`; `name` is shown, `count` is how many items have the value.

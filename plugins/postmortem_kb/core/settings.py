@@ -7,8 +7,10 @@ loading `mkdocs.yml`. The core only ever sees this plain dataclass.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 DEFAULT_SEVERITIES = ("SEV-1", "SEV-2", "SEV-3", "SEV-4")
 DEFAULT_TRIGGERS = (
@@ -17,6 +19,8 @@ DEFAULT_TRIGGERS = (
 )  # fmt: skip
 DEFAULT_TITLE_PATTERN = "Postmortem: {title} ({date})"
 AUDIENCES = ("internal", "public")
+#: The fields a `title_pattern` may use.
+TITLE_FIELDS = ("title", "date", "id", "severity")
 DEFAULT_APOLOGY = (
     "We are sorry for the disruption this caused you and your customers. We take the "
     "reliability of our service seriously and are working through every action above."
@@ -66,3 +70,33 @@ class Settings:
         return self.title_pattern.format(
             title=title, date=date.isoformat(), id=incident_id, severity=severity
         )
+
+
+def settings_from_config(options: Mapping[str, Any], site: Mapping[str, Any]) -> Settings:
+    """Settings from the plugin's validated options and the site's configuration.
+
+    `options` are the `postmortems` plugin's options and `site` the top-level keys of
+    `mkdocs.yml`, both already validated when the configuration was loaded; relative folders
+    are taken from the config file's folder. The plugin and the CLI both call this, so the
+    site and the command line can never read the options differently.
+    """
+    base = Path(site.get("config_file_path") or ".").resolve().parent
+    build_date = options.get("build_date")
+    return Settings(
+        source_dir=(base / options["source_dir"]).resolve(),
+        audience=options["audience"],
+        timezone=options["timezone"],
+        severities=tuple(options["severities"]),
+        tags=dict(options["tags"]),
+        public_tags=tuple(tag.lower() for tag in options["public_tags"]),
+        triggers=tuple(options["triggers"]),
+        title_pattern=options["title_pattern"],
+        deny=tuple(options["deny"]),
+        build_date=dt.date.fromisoformat(build_date) if build_date else dt.date.today(),
+        cache_dir=(base / options["cache_dir"]).resolve(),
+        apology=options["apology"],
+        site_name=site["site_name"],
+        site_description=site.get("site_description") or "",
+        site_url=site.get("site_url") or None,
+        directory_urls=site["use_directory_urls"],
+    )

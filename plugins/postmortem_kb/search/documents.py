@@ -16,7 +16,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 
-from postmortem_kb.model import Incident, PublicIncident
+from ..core.model import Incident, PublicIncident
 
 #: Words too common in any English text to find or relate incidents by. Shared by the
 #: index (`search.py`) and related incidents so both ignore the same words.

@@ -15,8 +15,8 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from .formatting import slugify
-from .model import FollowUp, Incident
+from ..core.formatting import slugify
+from ..core.model import FollowUp, Incident
 from .render import PageRenderer, RenderedPage
 
 ACTIONS_URI = "actions/index.md"

@@ -15,13 +15,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from .formatting import slugify
-from .kb import read_kb_file
+from ..core.formatting import slugify
+from ..core.knowledge_base import read_kb_file
 from .listing import ListingEntry
-from .problems import Problems
+from ..core.problems import Problems
 from .render import PageRenderer, RenderedPage
-from .settings import Settings
-from .validate import ID_PATTERN, IncidentValidator, suggest
+from ..core.settings import Settings
+from ..core.validate import ID_PATTERN, IncidentValidator, suggest
 
 PATHS_FILE = "_paths.yml"
 FILE_FIELDS = ("paths",)

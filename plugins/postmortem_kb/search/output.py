@@ -15,7 +15,7 @@ import re
 from collections.abc import Sequence
 from typing import Any, TextIO
 
-from postmortem_kb.search import SearchResult, Suggestions
+from .index import SearchResult, Suggestions
 
 _BOLD = "\x1b[1m"
 _RESET = "\x1b[0m"

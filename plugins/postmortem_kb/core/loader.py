@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from .problems import Problem
-from .yamlsafe import YamlProblem, parse_yaml
+from .yaml_reader import YamlProblem, parse_yaml
 
 #: Larger files are refused before they are read.
 MAX_FILE_BYTES = 1_000_000

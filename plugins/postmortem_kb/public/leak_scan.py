@@ -53,8 +53,8 @@ from html.parser import HTMLParser
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote
 
-from .internal_text import HANDLE_PATTERN, internal_parts, markdown_without_code
-from .model import Incident, PublicIncident
+from ..core.model import Incident, PublicIncident
+from .internal_markup import HANDLE_PATTERN, internal_parts, markdown_without_code
 
 #: What a report shows instead of what it found.
 REDACTED = "[redacted]"

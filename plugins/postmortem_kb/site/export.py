@@ -14,11 +14,11 @@ from pathlib import Path
 
 import markdown
 
-from .leakguard import Leak
+from ..public.leak_scan import Leak
 from .public_guard import find_public_leaks
 from .render import PageRenderer
-from .site import SitePlan
-from .validate import suggest
+from .plan import SitePlan
+from ..core.validate import suggest
 
 FORMATS = ("md", "html")
 _MARKDOWN_EXTENSIONS = ["tables", "sane_lists"]

@@ -19,12 +19,12 @@ from mkdocs.config import load_config
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import Abort, ConfigurationError, PluginError
 
-from .export import FORMATS, ExportError, export_incident
-from .newfile import NewPostmortemError, write_new_postmortem
-from .search_output import format_no_results, format_results, results_as_json, use_highlighting
-from .search_service import SearchRequest, search_library
-from .settings import Settings
-from .site import plan_site, project_audience
+from ..core.settings import Settings, settings_from_config
+from ..search.output import format_no_results, format_results, results_as_json, use_highlighting
+from ..search.service import SearchRequest, search_library
+from ..site.export import FORMATS, ExportError, export_incident
+from ..site.plan import plan_site, project_audience
+from .new_postmortem import NewPostmortemError, write_new_postmortem
 
 CONFIG_FILES = {"internal": "mkdocs.yml", "public": "mkdocs.public.yml"}
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
@@ -47,16 +47,11 @@ def load_mkdocs_config(audience: str, config_file: str | None = None) -> MkDocsC
 
 def load_settings(audience: str, config_file: str | None = None) -> Settings:
     """Core settings as the audience's site build would use them."""
-    from .mkdocs_plugin.plugin import PostmortemsPlugin, settings_from_config
-
     config = load_mkdocs_config(audience, config_file)
     plugin = config.plugins.get("postmortems")
-    if not isinstance(plugin, PostmortemsPlugin):
+    if plugin is None:
         raise CliError(f"{config.config_file_path}: the `postmortems` plugin is not enabled")
-    try:
-        return settings_from_config(plugin.config, config)
-    except PluginError as exc:
-        raise CliError(str(exc)) from None
+    return settings_from_config(plugin.config, config)
 
 
 # -- subcommands -----------------------------------------------------------------------

@@ -35,12 +35,12 @@ from urllib.parse import urljoin
 
 import markdown
 
-from . import site_urls
-from .formatting import escape_html
-from .internal_text import mark_internal
-from .model import Incident, PublicIncident
-from .settings import Settings
-from .validate import zone_for
+from ..core import urls
+from ..core.formatting import escape_html
+from ..public.internal_markup import mark_internal
+from ..core.model import Incident, PublicIncident
+from ..core.settings import Settings
+from ..core.validate import zone_for
 
 RSS_FILE = "feed.xml"
 JSON_FEED_FILE = "feed.json"
@@ -107,7 +107,7 @@ def site_link(settings: Settings, path: str) -> str:
 
 
 def incident_link(settings: Settings, incident_id: str) -> str:
-    return site_link(settings, site_urls.page_url(site_urls.incident_uri(incident_id)))
+    return site_link(settings, urls.page_url(urls.incident_uri(incident_id)))
 
 
 def content_html(item: FeedItem) -> str:

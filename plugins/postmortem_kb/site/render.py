@@ -29,8 +29,8 @@ import jinja2
 import markdown
 from markupsafe import Markup
 
-from . import site_urls
-from .formatting import (
+from ..core import urls
+from ..core.formatting import (
     demote_headings,
     escape_html,
     format_duration,
@@ -38,7 +38,7 @@ from .formatting import (
     markdown_inline,
     title_front_matter,
 )
-from .internal_text import internal_parts, mark_internal
+from ..public.internal_markup import internal_parts, mark_internal
 
 OVERRIDES_SUBDIR = "pmkb"
 #: Evidence files shown as figures on the page rather than only linked.
@@ -144,7 +144,7 @@ class PageRenderer:
         for env in (self.env, self.html_env):
             env.filters.update(duration=format_duration, indent=indent, timestamp=_format_timestamp)
             env.globals.update(
-                urls=site_urls,
+                urls=urls,
                 title_front_matter=title_front_matter,
                 has_internal=lambda *texts: any(internal_parts(text or "") for text in texts),
                 is_image=lambda path: PurePosixPath(path).suffix.lower() in IMAGE_SUFFIXES,
@@ -161,10 +161,10 @@ class PageRenderer:
         page = RenderedPage("")
 
         def link(target_uri: str) -> str:
-            return site_urls.relative_link(page_uri, target_uri)
+            return urls.relative_link(page_uri, target_uri)
 
         def url(target_uri: str) -> str:
-            return site_urls.relative_url(page_uri, target_uri, self.directory_urls)
+            return urls.relative_url(page_uri, target_uri, self.directory_urls)
 
         def block(name: str, searchable: bool = False, **block_context: Any) -> str:
             html = self.html_env.get_template(name).render(

@@ -24,9 +24,9 @@ from dataclasses import dataclass
 
 from .actions import ACTIONS_URI
 from .charts import Series, stacked_bar_chart
-from .model import Incident
+from ..core.model import Incident
 from .render import PageRenderer, RenderedPage
-from .settings import DEFAULT_SEVERITIES
+from ..core.settings import DEFAULT_SEVERITIES
 
 INSIGHTS_URI = "insights/index.md"
 #: Two incidents sharing a service or tag this close together (inclusive) count as recurring.

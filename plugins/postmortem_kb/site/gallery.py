@@ -19,12 +19,12 @@ from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlsplit
 
-from .kb import read_kb_file
+from ..core.knowledge_base import read_kb_file
 from .listing import ListingEntry, filter_facet, filter_slugs
-from .problems import Problems
+from ..core.problems import Problems
 from .render import PageRenderer, RenderedPage
-from .settings import Settings
-from .validate import IncidentValidator, suggest
+from ..core.settings import Settings
+from ..core.validate import IncidentValidator, suggest
 
 GALLERY_FILE = "_gallery.yml"
 GALLERY_URI = "gallery/index.md"

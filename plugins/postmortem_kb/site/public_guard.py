@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from .leakguard import Leak, collect_private_strings, scan_site
-from .site import SitePlan
+from ..public.leak_scan import Leak, collect_private_strings, scan_site
+from .plan import SitePlan
 
 
 def find_public_leaks(

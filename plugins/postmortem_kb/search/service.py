@@ -21,9 +21,9 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
 
-from .search import IndexStats, SearchIndex, SearchIndexError, SearchResult, Suggestions
-from .search_docs import SearchDocument
-from .settings import Settings
+from ..core.settings import Settings
+from .documents import SearchDocument
+from .index import IndexStats, SearchIndex, SearchIndexError, SearchResult, Suggestions
 
 
 @dataclass(frozen=True)

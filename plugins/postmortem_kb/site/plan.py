@@ -12,22 +12,22 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from . import site_urls
+from ..core import urls
 from .actions import action_pages
 from .feeds import feed_files
 from .gallery import gallery_pages, lesson_texts, load_gallery
 from .indexes import index_pages
 from .insights import insights_pages
-from .kb import KnowledgeBase, load_knowledge_base
+from ..core.knowledge_base import KnowledgeBase, load_knowledge_base
 from .listing import ListingEntry, listing
-from .model import Incident, PublicIncident
-from .paths import load_paths, onboarding_pages
-from .problems import Problem, Problems
-from .public import preview_public, project_public
-from .related import compute_related
+from ..core.model import Incident, PublicIncident
+from .onboarding import load_paths, onboarding_pages
+from ..core.problems import Problem, Problems
+from ..public.projection import preview_public, project_public
+from ..search.related import compute_related
 from .render import PageRenderer, RenderedPage
-from .search_docs import SearchDocument, search_documents
-from .settings import Settings
+from ..search.documents import SearchDocument, search_documents
+from ..core.settings import Settings
 
 
 @dataclass
@@ -173,7 +173,7 @@ def incident_pages(plan: SitePlan, renderer: PageRenderer) -> dict[str, Rendered
     if settings.is_public:
         for entry in plan.entries:
             public = plan.public[entry.id]
-            uri = site_urls.incident_uri(public.id)
+            uri = urls.incident_uri(public.id)
             pages[uri] = renderer.render(
                 "public_incident.md.j2",
                 uri,
@@ -190,7 +190,7 @@ def incident_pages(plan: SitePlan, renderer: PageRenderer) -> dict[str, Rendered
         return pages
     by_id = plan.kb.by_id()
     for incident in plan.incidents:
-        uri = site_urls.incident_uri(incident.id)
+        uri = urls.incident_uri(incident.id)
         pages[uri] = renderer.render(
             "incident.md.j2",
             uri,

@@ -40,7 +40,7 @@ from typing import Any, TypeVar
 from whoosh import analysis, fields, highlight, index, qparser, query, sorting
 from whoosh.filedb.filestore import FileStorage
 
-from postmortem_kb.search_docs import STOP_WORDS, SearchDocument
+from .documents import STOP_WORDS, SearchDocument
 
 #: Bump whenever the schema or what goes into a field changes: old indexes are rebuilt.
 SCHEMA_VERSION = 1

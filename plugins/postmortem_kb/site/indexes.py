@@ -17,8 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from . import site_urls
-from .formatting import slugify
+from ..core import urls
+from ..core.formatting import slugify
 from .listing import FilterFacet, ListingEntry, common_spelling, filter_facet, filter_slugs
 from .render import PageRenderer, RenderedPage
 
@@ -46,16 +46,16 @@ def facets(severities: tuple[str, ...]) -> list[Facet]:
     """The browse facets, in sidebar order."""
     order = {level: index for index, level in enumerate(severities)}
     return [
-        Facet("Tags", "tags", lambda e: e.tags, site_urls.tag_uri, sorted, "tags", "Tag"),
+        Facet("Tags", "tags", lambda e: e.tags, urls.tag_uri, sorted, "tags", "Tag"),
         Facet(
-            "Services", "services", lambda e: e.services, site_urls.service_uri, sorted,
+            "Services", "services", lambda e: e.services, urls.service_uri, sorted,
             "services", "Service",
         ),
         Facet(
             "Severity",
             "severity",
             lambda e: (e.severity,),
-            site_urls.severity_uri,
+            urls.severity_uri,
             lambda values: sorted(values, key=lambda v: (order.get(v, len(order)), v)),
             "severity",
             "Severity",
@@ -64,7 +64,7 @@ def facets(severities: tuple[str, ...]) -> list[Facet]:
             "Years",
             "years",
             lambda e: (str(e.year),),
-            lambda year: site_urls.year_uri(int(year)),
+            lambda year: urls.year_uri(int(year)),
             lambda values: sorted(values, reverse=True),
             "year",
             "Year",

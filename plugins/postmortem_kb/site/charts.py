@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .formatting import escape_html
+from ..core.formatting import escape_html
 
 #: Series colours, worst severity first; they repeat past the last one.
 PALETTE = ("#c62828", "#ef6c00", "#f9a825", "#607d8b", "#6a1b9a", "#00897b", "#3949ab")

@@ -13,9 +13,9 @@ import re
 from importlib import resources
 from pathlib import Path
 
-from .formatting import slugify
-from .settings import Settings
-from .validate import normalise_severity
+from ..core.formatting import slugify
+from ..core.settings import Settings
+from ..core.validate import normalise_severity
 
 TEMPLATE_NAME = "_template.md"
 MAX_SLUG = 60

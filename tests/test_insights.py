@@ -16,9 +16,9 @@ from urllib.parse import urljoin, urlsplit
 import pytest
 
 from postmortem_kb.core.model import FollowUp, Impact, Incident
+from postmortem_kb.core.urls import INSIGHTS_URI
 from postmortem_kb.site.charts import Series, stacked_bar_chart
 from postmortem_kb.site.insights import (
-    INSIGHTS_URI,
     MARKED_RECURRENCES_SHOWN,
     RECURRENCE_GROUPS_SHOWN,
     RECURRENCE_PAIRS_SHOWN,

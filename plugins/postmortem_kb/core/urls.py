@@ -1,8 +1,10 @@
-"""Where every generated page lives, and links between them.
+"""Where every generated page and data file lives, and links between them: the one URL map.
 
-Pages are generated as `<section>/<slug>/index.md`, so each has the same URL with or
-without `use_directory_urls`. Markdown links between them are relative source paths that
-MkDocs checks and rewrites; HTML blocks (see `render.py`) link by relative URL.
+Every stage that writes or links to a generated page takes its path from here, so a page
+cannot move without every link to it moving too. Pages are generated as
+`<section>/<slug>/index.md`, so each has the same URL with or without `use_directory_urls`.
+Markdown links between them are relative source paths that MkDocs checks and rewrites; HTML
+blocks (see `site/render.py`) link by relative URL.
 """
 
 from __future__ import annotations
@@ -10,6 +12,19 @@ from __future__ import annotations
 import posixpath
 
 from .formatting import slugify
+
+#: Pages with one instance per site.
+INCIDENTS_URI = "incidents/index.md"
+GALLERY_URI = "gallery/index.md"
+ONBOARDING_URI = "onboarding/index.md"
+INSIGHTS_URI = "insights/index.md"
+ACTIONS_URI = "actions/index.md"
+#: Data files written next to the pages.
+RSS_FEED_FILE = "feed.xml"
+JSON_FEED_FILE = "feed.json"
+INCIDENTS_JSON_FILE = "incidents.json"
+#: Folder of the stylesheets and scripts shipped in the package.
+ASSETS_FOLDER = "assets/pmkb"
 
 
 def incident_uri(incident_id: str) -> str:
@@ -30,6 +45,19 @@ def severity_uri(severity: str) -> str:
 
 def year_uri(year: int) -> str:
     return f"years/{year}/index.md"
+
+
+def overview_uri(section: str) -> str:
+    """The overview of one facet section (`tags`, `services`, `severity`, `years`)."""
+    return f"{section}/index.md"
+
+
+def onboarding_path_uri(path_id: str) -> str:
+    return f"onboarding/{path_id}/index.md"
+
+
+def asset_uri(name: str) -> str:
+    return f"{ASSETS_FOLDER}/{name}"
 
 
 def page_url(uri: str) -> str:

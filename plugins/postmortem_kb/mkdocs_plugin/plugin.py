@@ -33,6 +33,7 @@ from mkdocs.structure.pages import Page
 from mkdocs.utils import CountHandler
 from mkdocs.utils.templates import TemplateContext
 
+from ..core import urls
 from ..core.settings import Settings, settings_from_config
 from ..search.service import IndexUpdate, IndexUpdateError, start_index_update
 from ..site.plan import SitePlan, plan_site
@@ -45,12 +46,11 @@ log = get_plugin_logger(__name__)
 
 #: Stylesheets and scripts shipped in the package; every one is added to every site.
 ASSETS_DIR = Path(__file__).resolve().parent.parent / "assets"
-ASSETS_URI = "assets/pmkb"
 
 
 def packaged_assets() -> dict[str, Path]:
     """uri → file of every packaged asset (`assets/pmkb/<name>`)."""
-    return {f"{ASSETS_URI}/{path.name}": path for path in sorted(ASSETS_DIR.iterdir())
+    return {urls.asset_uri(path.name): path for path in sorted(ASSETS_DIR.iterdir())
             if path.suffix in (".css", ".js")}
 
 
@@ -203,9 +203,9 @@ def report_problems(plan: SitePlan, settings: Settings) -> None:
             f"{len(plan.kb.skipped)} postmortem file(s) not published because of "
             f"the errors above: {', '.join(plan.kb.skipped)}"
         )
-    if settings.is_public and plan.public_errors:
+    if settings.is_public and plan.view.public_errors:
         raise PluginError(
-            f"the public site cannot be built safely: {len(plan.public_errors)} "
+            f"the public site cannot be built safely: {len(plan.view.public_errors)} "
             "problem(s) in public text (listed above)"
         )
 

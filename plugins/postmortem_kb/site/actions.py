@@ -15,11 +15,11 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from ..core import urls
 from ..core.formatting import slugify
 from ..core.model import FollowUp, Incident
 from .render import PageRenderer, RenderedPage
 
-ACTIONS_URI = "actions/index.md"
 
 
 @dataclass(frozen=True)
@@ -113,9 +113,9 @@ def action_pages(
     """`actions/index.md` (internal site only)."""
     owners = open_actions_by_owner(incidents, today)
     return {
-        ACTIONS_URI: renderer.render(
+        urls.ACTIONS_URI: renderer.render(
             "actions.md.j2",
-            ACTIONS_URI,
+            urls.ACTIONS_URI,
             owners=owners,
             today=today,
             open_count=sum(owner.open_count for owner in owners),

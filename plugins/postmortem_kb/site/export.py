@@ -34,7 +34,7 @@ class ExportError(Exception):
 
 def export_incident(plan: SitePlan, incident_id: str, fmt: str = "md") -> str:
     """The standalone public document for `incident_id` in `fmt` (`md` or `html`)."""
-    public = plan.public.get(incident_id)
+    public = plan.view.public.get(incident_id)
     if public is None:
         raise ExportError(_why_not_exportable(plan, incident_id))
     renderer = PageRenderer(internal=False)
@@ -55,10 +55,10 @@ def export_incident(plan: SitePlan, incident_id: str, fmt: str = "md") -> str:
 
 
 def _why_not_exportable(plan: SitePlan, incident_id: str) -> str:
-    if incident_id in plan.not_public:
-        return (f"{incident_id}: not published publicly: {plan.not_public[incident_id]}; "
+    if incident_id in plan.view.not_public:
+        return (f"{incident_id}: not published publicly: {plan.view.not_public[incident_id]}; "
                 "only public incidents can be exported")
-    known = sorted(plan.public)
+    known = sorted(plan.view.public)
     return (f"{incident_id}: no incident has this id{suggest(incident_id, known)}; expected "
             "the id of a public incident")
 

@@ -42,9 +42,6 @@ from ..core.model import Incident, PublicIncident
 from ..core.settings import Settings
 from ..core.validate import zone_for
 
-RSS_FILE = "feed.xml"
-JSON_FEED_FILE = "feed.json"
-INCIDENTS_FILE = "incidents.json"
 JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
 ATOM_NAMESPACE = "http://www.w3.org/2005/Atom"
 #: How many of the newest published incidents the feeds carry.
@@ -93,9 +90,9 @@ def feed_files(
     newest = (i for i in ordered if isinstance(i, PublicIncident) or i.is_published)
     published = [feed_item(incident) for incident in itertools.islice(newest, FEED_ITEMS)]
     return {
-        RSS_FILE: rss_feed(settings, published),
-        JSON_FEED_FILE: json_feed(settings, published),
-        INCIDENTS_FILE: incidents_json(settings, ordered),
+        urls.RSS_FEED_FILE: rss_feed(settings, published),
+        urls.JSON_FEED_FILE: json_feed(settings, published),
+        urls.INCIDENTS_JSON_FILE: incidents_json(settings, ordered),
     }
 
 
@@ -133,7 +130,7 @@ def rss_feed(settings: Settings, items: list[FeedItem]) -> str:
         ET.SubElement(
             channel,
             f"{{{ATOM_NAMESPACE}}}link",
-            href=site_link(settings, RSS_FILE),
+            href=site_link(settings, urls.RSS_FEED_FILE),
             rel="self",
             type="application/rss+xml",
         )
@@ -170,7 +167,7 @@ def json_feed(settings: Settings, items: list[FeedItem]) -> str:
     }
     if settings.site_url:
         feed["home_page_url"] = site_link(settings, "")
-        feed["feed_url"] = site_link(settings, JSON_FEED_FILE)
+        feed["feed_url"] = site_link(settings, urls.JSON_FEED_FILE)
     zone = zone_for(settings)
     feed["items"] = [
         {

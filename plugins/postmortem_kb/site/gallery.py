@@ -19,15 +19,15 @@ from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlsplit
 
+from ..core import urls
 from ..core.knowledge_base import read_kb_file
-from .listing import ListingEntry, filter_facet, filter_slugs
 from ..core.problems import Problems
-from .render import PageRenderer, RenderedPage
 from ..core.settings import Settings
 from ..core.validate import IncidentValidator, suggest
+from .listing import ListingEntry, filter_facet, filter_slugs
+from .render import PageRenderer, RenderedPage
 
 GALLERY_FILE = "_gallery.yml"
-GALLERY_URI = "gallery/index.md"
 FILE_FIELDS = ("entries",)
 ENTRY_FIELDS = ("company", "year", "incident", "key_learning", "link", "tags")
 #: The `id` of the incident cards' container, the target of its filter controls.
@@ -156,9 +156,9 @@ def gallery_pages(
         filter_facet("year", "Year", ((str(lesson.year),) for lesson in lessons), _newest_first),
     ]
     return {
-        GALLERY_URI: renderer.render(
+        urls.GALLERY_URI: renderer.render(
             "gallery.md.j2",
-            GALLERY_URI,
+            urls.GALLERY_URI,
             entries=entries,
             lessons=lessons,
             incident_facets=incident_facets,

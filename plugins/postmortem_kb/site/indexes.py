@@ -24,7 +24,6 @@ from .render import PageRenderer, RenderedPage
 
 #: The `id` of the incident list of every list page, the target of its filter controls.
 LIST_CONTAINER = "pmkb-incidents"
-INCIDENTS_URI = "incidents/index.md"
 
 
 @dataclass(frozen=True)
@@ -127,11 +126,11 @@ def index_pages(
             **context,
         )
 
-    pages = {INCIDENTS_URI: incident_list(INCIDENTS_URI, "All incidents", entries)}
+    pages = {urls.INCIDENTS_URI: incident_list(urls.INCIDENTS_URI, "All incidents", entries)}
     for facet in facets(severities):
         groups = group_by(entries, facet)
         values = facet.sort_values(list(groups))
-        overview_uri = f"{facet.section}/index.md"
+        overview_uri = urls.overview_uri(facet.section)
         pages[overview_uri] = renderer.render(
             "facet_overview.md.j2",
             overview_uri,

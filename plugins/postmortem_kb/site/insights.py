@@ -22,13 +22,12 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from .actions import ACTIONS_URI
 from .charts import Series, stacked_bar_chart
+from ..core import urls
 from ..core.model import Incident
 from .render import PageRenderer, RenderedPage
 from ..core.settings import DEFAULT_SEVERITIES
 
-INSIGHTS_URI = "insights/index.md"
 #: Two incidents sharing a service or tag this close together (inclusive) count as recurring.
 RECURRENCE_WINDOW_DAYS = 90
 #: Recurring pairs listed per service or tag, newest first; the others are only counted.
@@ -408,13 +407,13 @@ def insights_pages(
         if trend.periods
     }
     return {
-        INSIGHTS_URI: renderer.render(
+        urls.INSIGHTS_URI: renderer.render(
             "insights.md.j2",
-            INSIGHTS_URI,
+            urls.INSIGHTS_URI,
             insights=insights,
             charts=charts,
             today=today,
             format_days=format_days,
-            actions_uri=ACTIONS_URI,
+            actions_uri=urls.ACTIONS_URI,
         )
     }

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from ..core import urls
 from ..core.formatting import slugify
 from ..core.knowledge_base import read_kb_file
 from .listing import ListingEntry
@@ -27,7 +28,6 @@ PATHS_FILE = "_paths.yml"
 FILE_FIELDS = ("paths",)
 PATH_FIELDS = ("id", "title", "description", "steps")
 STEP_FIELDS = ("incident", "why", "questions")
-ONBOARDING_INDEX_URI = "onboarding/index.md"
 
 
 @dataclass(frozen=True)
@@ -43,10 +43,6 @@ class ReadingPath:
     title: str
     description: str | None
     steps: tuple[PathStep, ...]
-
-
-def onboarding_path_uri(path_id: str) -> str:
-    return f"onboarding/{path_id}/index.md"
 
 
 def load_paths(
@@ -130,20 +126,20 @@ def onboarding_pages(
     """`onboarding/index.md` and a page per path (internal site only)."""
     by_id = {entry.id: entry for entry in entries}
     pages = {
-        ONBOARDING_INDEX_URI: renderer.render(
+        urls.ONBOARDING_URI: renderer.render(
             "onboarding_index.md.j2",
-            ONBOARDING_INDEX_URI,
+            urls.ONBOARDING_URI,
             paths=paths,
-            path_uri=onboarding_path_uri,
+            path_uri=urls.onboarding_path_uri,
         )
     }
     for path in paths:
-        uri = onboarding_path_uri(path.id)
+        uri = urls.onboarding_path_uri(path.id)
         pages[uri] = renderer.render(
             "onboarding_path.md.j2",
             uri,
             path=path,
             steps=[(step, by_id[step.incident]) for step in path.steps if step.incident in by_id],
-            index_uri=ONBOARDING_INDEX_URI,
+            index_uri=urls.ONBOARDING_URI,
         )
     return pages

@@ -31,49 +31,6 @@ from ..core.settings import Settings
 
 
 @dataclass
-class SitePlan:
-    """What one build of one audience contains."""
-
-    settings: Settings
-    kb: KnowledgeBase
-    #: Internal audience: every valid incident. Public: empty (see `public`).
-    incidents: list[Incident]
-    #: Public projections of the incidents that are public, by id (both audiences).
-    public: dict[str, PublicIncident]
-    #: Why an incident is not public, by id.
-    not_public: dict[str, str]
-    #: What a not-yet-public incident would show once published (internal pages' preview).
-    previews: dict[str, PublicIncident]
-    entries: list[ListingEntry]
-    problems: Problems
-    #: Problems making public text safe: they stop a public build.
-    projection_problems: Problems = field(default_factory=Problems)
-    #: uri → every generated page (Markdown and its HTML blocks).
-    pages: dict[str, RenderedPage] = field(default_factory=dict)
-    #: uri → source file to copy verbatim (evidence files; internal only).
-    files: dict[str, Path] = field(default_factory=dict)
-    #: uri → text of data files written after the pages (feeds, JSON).
-    data_files: dict[str, str] = field(default_factory=dict)
-    #: The audience's search documents (for the whoosh index) and related incidents by id.
-    documents: list[SearchDocument] = field(default_factory=list)
-    related: dict[str, list[str]] = field(default_factory=dict)
-    #: Text written for the public that is not an incident (the gallery's external lessons):
-    #: the leak guard counts it as public, like the hand-written pages.
-    public_texts: list[str] = field(default_factory=list)
-
-    @property
-    def public_errors(self) -> list[Problem]:
-        return self.projection_problems.errors
-
-    @property
-    def audience_incidents(self) -> list[Incident] | list[PublicIncident]:
-        """The incidents as this audience may see them."""
-        if self.settings.is_public:
-            return [self.public[entry.id] for entry in self.entries]
-        return self.incidents
-
-
-@dataclass
 class AudienceView:
     """One audience's view of the knowledge base, projected but not yet rendered."""
 
@@ -95,8 +52,43 @@ class AudienceView:
             return [self.public[i.id] for i in self.kb.incidents if i.id in self.public]
         return self.kb.incidents
 
+    @property
+    def public_errors(self) -> list[Problem]:
+        return self.projection_problems.errors
+
     def search_documents(self) -> list[SearchDocument]:
         return search_documents(self.incidents)
+
+
+@dataclass
+class SitePlan:
+    """What one build of one audience contains: its view, and everything rendered from it."""
+
+    view: AudienceView
+    #: The audience's incidents as listing rows, newest first.
+    entries: list[ListingEntry]
+    #: Every problem found: loading, validation, projection, side files.
+    problems: Problems
+    #: uri → every generated page (Markdown and its HTML blocks).
+    pages: dict[str, RenderedPage] = field(default_factory=dict)
+    #: uri → source file to copy verbatim (evidence files; internal only).
+    files: dict[str, Path] = field(default_factory=dict)
+    #: uri → text of data files written after the pages (feeds, JSON).
+    data_files: dict[str, str] = field(default_factory=dict)
+    #: The audience's search documents (for the whoosh index) and related incidents by id.
+    documents: list[SearchDocument] = field(default_factory=list)
+    related: dict[str, list[str]] = field(default_factory=dict)
+    #: Text written for the public that is not an incident (the gallery's external lessons):
+    #: the leak guard counts it as public, like the hand-written pages.
+    public_texts: list[str] = field(default_factory=list)
+
+    @property
+    def settings(self) -> Settings:
+        return self.view.settings
+
+    @property
+    def kb(self) -> KnowledgeBase:
+        return self.view.kb
 
 
 def project_audience(settings: Settings) -> AudienceView:
@@ -136,15 +128,9 @@ def plan_site(settings: Settings, overrides_dir: Path | None = None) -> SitePlan
     paths = load_paths(settings, (incident.id for incident in kb.incidents), problems)
     documents = view.search_documents()
     plan = SitePlan(
-        settings,
-        kb,
-        [] if settings.is_public else kb.incidents,
-        view.public,
-        view.not_public,
-        view.previews,
+        view,
         listing(view.incidents),
         problems,
-        view.projection_problems,
         documents=documents,
         related=compute_related(documents, manual_links(kb.incidents)),
     )
@@ -155,33 +141,33 @@ def plan_site(settings: Settings, overrides_dir: Path | None = None) -> SitePlan
     plan.pages.update(index_pages(plan.entries, renderer, settings.severities, settings.tags))
     plan.pages.update(gallery_pages(plan.entries, lessons, renderer, settings))
     plan.public_texts.extend(lesson_texts(lessons))
-    plan.data_files.update(feed_files(settings, plan.audience_incidents))
+    plan.data_files.update(feed_files(settings, view.incidents))
     if not settings.is_public:
         plan.pages.update(onboarding_pages(paths, plan.entries, renderer))
         plan.pages.update(
-            insights_pages(plan.incidents, renderer, settings.build_date, settings.severities)
+            insights_pages(kb.incidents, renderer, settings.build_date, settings.severities)
         )
-        plan.pages.update(action_pages(plan.incidents, renderer, settings.build_date))
+        plan.pages.update(action_pages(kb.incidents, renderer, settings.build_date))
         plan.files.update(evidence_files(kb.incidents, settings.source_dir))
     return plan
 
 
 def incident_pages(plan: SitePlan, renderer: PageRenderer) -> dict[str, RenderedPage]:
     """`incidents/<id>/index.md` for every incident this audience sees."""
-    settings = plan.settings
+    settings, view = plan.settings, plan.view
     pages = {}
     if settings.is_public:
         for entry in plan.entries:
-            public = plan.public[entry.id]
+            public = view.public[entry.id]
             uri = urls.incident_uri(public.id)
             pages[uri] = renderer.render(
                 "public_incident.md.j2",
                 uri,
                 public=public,
                 related=[
-                    plan.public[ref]
+                    view.public[ref]
                     for ref in plan.related.get(public.id, ())
-                    if ref in plan.public
+                    if ref in view.public
                 ],
                 page_title=settings.page_title(
                     public.title, public.date, public.id, public.severity
@@ -189,7 +175,7 @@ def incident_pages(plan: SitePlan, renderer: PageRenderer) -> dict[str, Rendered
             )
         return pages
     by_id = plan.kb.by_id()
-    for incident in plan.incidents:
+    for incident in plan.kb.incidents:
         uri = urls.incident_uri(incident.id)
         pages[uri] = renderer.render(
             "incident.md.j2",
@@ -199,8 +185,8 @@ def incident_pages(plan: SitePlan, renderer: PageRenderer) -> dict[str, Rendered
             page_title=settings.page_title(
                 incident.title, incident.date, incident.id, incident.severity
             ),
-            public=plan.public.get(incident.id) or plan.previews.get(incident.id),
-            public_reason=plan.not_public.get(incident.id),
+            public=view.public.get(incident.id) or view.previews.get(incident.id),
+            public_reason=view.not_public.get(incident.id),
             public_tags=settings.public_tags,
             related=[by_id[ref] for ref in plan.related.get(incident.id, ()) if ref in by_id],
             evidence_path=evidence_links(incident).__getitem__,

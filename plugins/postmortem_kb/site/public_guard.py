@@ -25,6 +25,6 @@ def find_public_leaks(
     public_names = [*hand_written, settings.site_name, settings.site_description,
                     *settings.public_tags, *settings.severities, *plan.public_texts]
     private = collect_private_strings(
-        plan.kb.incidents, plan.public.values(), also_public=public_names
+        plan.kb.incidents, plan.view.public.values(), also_public=public_names
     )
     return scan_site(output_dir, settings.deny, private)

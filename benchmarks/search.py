@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "plugins"))
 
 from postmortem_kb.core.model import Incident, TimelineEntry
 from postmortem_kb.search.documents import search_documents
-from postmortem_kb.search.index import SearchIndex
+from postmortem_kb.search.index import SearchIndex, SearchRequest
 from postmortem_kb.search.related import compute_related
 
 #: Targets from the issue, in seconds.
@@ -239,9 +239,10 @@ def run(count: int, repeat: int, seed: int) -> list[tuple[str, float, float | No
                 raise SystemExit(f"incremental update did not update one incident: {stats}")
             record("no-change update", _timed(index.update, edited_documents))
 
-            for query in QUERIES:  # warm-up: the first queries open files and fill caches
-                index.search(query)
-            latencies = [_timed(index.search, query) for query in QUERIES]
+            requests = [SearchRequest(query) for query in QUERIES]
+            for request in requests:  # warm-up: the first queries open files and fill caches
+                index.search(request)
+            latencies = [_timed(index.search, request) for request in requests]
             record("query p50", statistics.median(latencies))
             record("query p95", statistics.quantiles(latencies, n=20, method="inclusive")[-1])
 

@@ -26,7 +26,6 @@ from postmortem_kb.public.projection import (
     PublicProjection,
     preview_public,
     project_public,
-    public_preview_reason,
 )
 
 UTC = dt.timezone.utc
@@ -228,8 +227,8 @@ class TestNotPublic:
         )
 
     def test_preview_reason_is_none_only_for_public_incidents(self) -> None:
-        assert public_preview_reason(incident(), settings()) is None
-        assert public_preview_reason(incident(status="draft"), settings()) is not None
+        assert project_public(incident(), settings()).reason is None
+        assert project_public(incident(status="draft"), settings()).reason is not None
 
     def test_preview_shows_what_a_draft_would_publish(self) -> None:
         preview = preview_public(incident(status="draft"), settings())

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -16,9 +18,21 @@ from postmortem_kb.site.publish import (
     discard,
     publish,
     remove_stale,
-    staged_site,
     staging_dir_for,
 )
+
+
+@contextmanager
+def staged_site(site_dir: Path) -> Iterator[Path]:
+    """How a caller uses the publish steps: build inside the `with` block into the yielded
+    folder; it is published if the block ends normally, discarded if it raises."""
+    staging = staging_dir_for(site_dir)
+    try:
+        yield staging
+        publish(staging, site_dir)
+    finally:
+        if staging.exists():
+            discard(staging)
 
 
 def write_site(folder: Path, text: str) -> Path:

@@ -27,7 +27,13 @@ from postmortem_kb.search.documents import (
     markdown_to_words,
     search_documents,
 )
-from postmortem_kb.search.index import SearchIndex, SearchIndexError, parse_query, severity_key
+from postmortem_kb.search.index import (
+    SearchIndex,
+    SearchIndexError,
+    SearchRequest,
+    parse_query,
+    severity_key,
+)
 from postmortem_kb.search.output import format_no_results, format_results, results_as_json
 
 UTC = dt.timezone.utc
@@ -106,9 +112,14 @@ def edited(incident: Incident, **changes: Any) -> Incident:
     return dataclasses.replace(incident, **changes)
 
 
+def generation_dir(search_index: SearchIndex) -> Path:
+    """The folder holding the current index files, as the index's pointer file names it."""
+    pointer = json.loads((search_index.directory / search.POINTER_FILE).read_text())
+    return search_index.directory / pointer["generation"]
+
+
 def all_index_files(search_index: SearchIndex) -> list[Path]:
-    generation = search_index.generation_dir
-    assert generation is not None
+    generation = generation_dir(search_index)
     return [path for path in generation.iterdir() if path.name != "MAIN_WRITELOCK"]
 
 
@@ -207,42 +218,42 @@ def test_only_changed_and_new_documents_are_indexed(index: SearchIndex) -> None:
     library.append(make_incident("new-one", title="Brand new incident about giraffes"))
     stats = index.update(search_documents(library))
     assert stats == search.IndexStats(added=1, updated=1, unchanged=len(LIBRARY) - 1)
-    assert ids(index.search("zebra")) == ["db-failover"]
-    assert ids(index.search("giraffes")) == ["new-one"]
-    assert ids(index.search("replica promotion")) == []
+    assert ids(index.search(SearchRequest("zebra"))) == ["db-failover"]
+    assert ids(index.search(SearchRequest("giraffes"))) == ["new-one"]
+    assert ids(index.search(SearchRequest("replica promotion"))) == []
 
 
 def test_vanished_incident_is_removed(index: SearchIndex) -> None:
     remaining = [incident for incident in LIBRARY if incident.id != "dns-overload"]
     stats = index.update(search_documents(remaining))
     assert stats == search.IndexStats(removed=1, unchanged=len(remaining))
-    assert ids(index.search("resolvers")) == []
-    assert "dns-overload" not in ids(index.search("tag:capacity"))
+    assert ids(index.search(SearchRequest("resolvers"))) == []
+    assert "dns-overload" not in ids(index.search(SearchRequest("tag:capacity")))
 
 
 def test_schema_version_change_forces_clean_rebuild(
     index: SearchIndex, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    old_generation = index.generation_dir
+    old_generation = generation_dir(index)
     monkeypatch.setattr(search, "SCHEMA_VERSION", search.SCHEMA_VERSION + 1)
     stats = index.update(search_documents(LIBRARY))
     assert stats.rebuilt
     assert stats.added == len(LIBRARY)
     assert stats.reason is not None and "schema" in stats.reason
-    assert index.generation_dir != old_generation
-    assert old_generation is not None and not old_generation.exists()
-    assert ids(index.search("certificate"))[0] == "cert-expiry"
+    assert generation_dir(index) != old_generation
+    assert not old_generation.exists()
+    assert ids(index.search(SearchRequest("certificate")))[0] == "cert-expiry"
 
 
 def test_garbage_in_index_files_rebuilds_cleanly(index: SearchIndex) -> None:
     for path in all_index_files(index):
         path.write_bytes(b"\x00garbage\xff" * 50)
     with pytest.raises(SearchIndexError):
-        index.search("certificate")
+        index.search(SearchRequest("certificate"))
     stats = index.update(search_documents(LIBRARY))
     assert stats.rebuilt
     assert stats.added == len(LIBRARY)
-    assert ids(index.search("certificate"))[0] == "cert-expiry"
+    assert ids(index.search(SearchRequest("certificate")))[0] == "cert-expiry"
 
 
 def test_damage_whoosh_would_not_notice_still_rebuilds(index: SearchIndex) -> None:
@@ -253,44 +264,42 @@ def test_damage_whoosh_would_not_notice_still_rebuilds(index: SearchIndex) -> No
     segment.write_bytes(bytes(data))
     stats = index.update(search_documents(LIBRARY))
     assert stats.rebuilt
-    assert ids(index.search("certificate"))[0] == "cert-expiry"
+    assert ids(index.search(SearchRequest("certificate")))[0] == "cert-expiry"
 
 
 def test_garbage_pointer_file_rebuilds_cleanly(index: SearchIndex) -> None:
     (index.directory / search.POINTER_FILE).write_bytes(b"\xff\xfe not json")
     stats = index.update(search_documents(LIBRARY))
     assert stats.rebuilt
-    assert ids(index.search("resolvers")) == ["dns-overload"]
+    assert ids(index.search(SearchRequest("resolvers"))) == ["dns-overload"]
 
 
 def test_stale_lock_file_does_not_block_updates(index: SearchIndex) -> None:
-    generation = index.generation_dir
-    assert generation is not None
+    generation = generation_dir(index)
     (generation / "MAIN_WRITELOCK").write_text("left behind by a killed build")
     library = [*LIBRARY, make_incident("late", title="Late arrival about otters")]
     stats = index.update(search_documents(library))
     assert (stats.added, stats.rebuilt) == (1, False)
-    assert ids(index.search("otters")) == ["late"]
+    assert ids(index.search(SearchRequest("otters"))) == ["late"]
 
 
 def test_index_locked_by_another_writer_is_rebuilt_elsewhere(index: SearchIndex) -> None:
     fcntl = pytest.importorskip("fcntl")
-    generation = index.generation_dir
-    assert generation is not None
+    generation = generation_dir(index)
     library = [*LIBRARY, make_incident("late", title="Late arrival about otters")]
     with open(generation / "MAIN_WRITELOCK", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         stats = index.update(search_documents(library))
     assert stats.rebuilt
     assert stats.reason is not None and "locked" in stats.reason
-    assert index.generation_dir != generation
+    assert generation_dir(index) != generation
     assert generation.exists(), "a generation in use by another writer is left alone"
-    assert ids(index.search("otters")) == ["late"]
+    assert ids(index.search(SearchRequest("otters"))) == ["late"]
 
 
 def test_search_without_index_says_so(tmp_path: Path) -> None:
     with pytest.raises(SearchIndexError, match="no search index"):
-        SearchIndex(tmp_path / "nothing").search("certificate")
+        SearchIndex(tmp_path / "nothing").search(SearchRequest("certificate"))
 
 
 # Queries
@@ -305,29 +314,31 @@ def test_parse_query_splits_filters_from_words() -> None:
 
 @pytest.mark.parametrize("written", ["SEV-1", "sev1", "Sev 1", "sev-1", "1"])
 def test_severity_filter_normalises(index: SearchIndex, written: str) -> None:
-    assert ids(index.search("", severity=written)) == ["cert-expiry"]
+    assert ids(index.search(SearchRequest("", severity=written))) == ["cert-expiry"]
     if " " not in written:
-        assert ids(index.search(f"severity:{written}")) == ["cert-expiry"]
+        assert ids(index.search(SearchRequest(f"severity:{written}"))) == ["cert-expiry"]
     assert severity_key("Sev 1") == severity_key("SEV-1") == "sev1"
 
 
 def test_tag_and_service_filters(index: SearchIndex) -> None:
-    assert ids(index.search("tag:capacity")) == ["dns-overload", "queue-backlog"]
-    assert ids(index.search("tag:capacity service:auth")) == ["dns-overload"]
-    assert ids(index.search("tag:capacity -service:auth")) == ["queue-backlog"]
-    assert ids(index.search("", tag="capacity", service=["orders"])) == ["queue-backlog"]
-    assert ids(index.search("service:api*")) == ["cert-expiry"]
-    assert ids(index.search("trigger:hardware")) == ["db-failover"]
-    assert ids(index.search("tag:capacity failed")) == ["dns-overload"]
+    assert ids(index.search(SearchRequest("tag:capacity"))) == ["dns-overload", "queue-backlog"]
+    assert ids(index.search(SearchRequest("tag:capacity service:auth"))) == ["dns-overload"]
+    assert ids(index.search(SearchRequest("tag:capacity -service:auth"))) == ["queue-backlog"]
+    assert ids(index.search(SearchRequest("", tags=("capacity",), services=("orders",)))) == [
+        "queue-backlog"
+    ]
+    assert ids(index.search(SearchRequest("service:api*"))) == ["cert-expiry"]
+    assert ids(index.search(SearchRequest("trigger:hardware"))) == ["db-failover"]
+    assert ids(index.search(SearchRequest("tag:capacity failed"))) == ["dns-overload"]
 
 
 def test_since_keeps_recent_incidents(index: SearchIndex) -> None:
-    assert ids(index.search("certificate", since=dt.date(2021, 1, 1))) == [
+    assert ids(index.search(SearchRequest("certificate", since=dt.date(2021, 1, 1)))) == [
         "cert-expiry",
         "queue-backlog",
     ]
-    assert ids(index.search("certificate", since=dt.date(2022, 3, 2))) == []
-    newest_first = ids(index.search("", since=dt.date(2022, 1, 1)))
+    assert ids(index.search(SearchRequest("certificate", since=dt.date(2022, 3, 2)))) == []
+    newest_first = ids(index.search(SearchRequest("", since=dt.date(2022, 1, 1))))
     assert newest_first == ["db-failover", "dns-overload", "cert-expiry"]
 
 
@@ -342,20 +353,20 @@ def test_public_index_cannot_find_internal_text(tmp_path: Path) -> None:
     )
     with SearchIndex(tmp_path / "public") as public_index:
         public_index.update(search_documents([public]))
-        assert ids(public_index.search("unavailable")) == ["cert-expiry"]
+        assert ids(public_index.search(SearchRequest("unavailable"))) == ["cert-expiry"]
         # internal title, key learning, service, trigger and an internal-only tag
         for internal in ("wildcard", "renewal", "service:api-gateway", "gateway"):
-            assert public_index.search(internal) == []
-        assert public_index.search("trigger:configuration") == []
-        assert public_index.search("tag:monitoring") == []
+            assert public_index.search(SearchRequest(internal)) == []
+        assert public_index.search(SearchRequest("trigger:configuration")) == []
+        assert public_index.search(SearchRequest("tag:monitoring")) == []
 
 
 def test_stemming_finds_other_word_forms(index: SearchIndex) -> None:
-    results = index.search("certificates")
+    results = index.search(SearchRequest("certificates"))
     assert ids(results)[0] == "cert-expiry"
     snippet, spans = results[0].snippet, results[0].highlights
     assert [snippet[start:end] for start, end in spans] == ["certificate"]
-    assert ids(index.search("expiring")) == ["cert-expiry"]
+    assert ids(index.search(SearchRequest("expiring"))) == ["cert-expiry"]
 
 
 def test_title_and_key_learning_outrank_the_narrative(tmp_path: Path) -> None:
@@ -367,31 +378,34 @@ def test_title_and_key_learning_outrank_the_narrative(tmp_path: Path) -> None:
     ]
     with SearchIndex(tmp_path / "ix") as search_index:
         search_index.update(search_documents(library))
-        ranked = ids(search_index.search("rollback"))
+        ranked = ids(search_index.search(SearchRequest("rollback")))
     assert ranked[-1] == "body-only"
     assert set(ranked[:2]) == {"title-hit", "lesson-hit"}
 
 
 def test_question_in_plain_words_finds_the_incident(index: SearchIndex) -> None:
-    assert ids(index.search("have we had certificate problems before?"))[0] == "cert-expiry"
+    assert (
+        ids(index.search(SearchRequest("have we had certificate problems before?")))[0]
+        == "cert-expiry"
+    )
 
 
 def test_only_operators_or_stop_words_find_nothing(index: SearchIndex) -> None:
-    assert index.search("AND OR (") == []
-    assert index.search("have we had") == []
+    assert index.search(SearchRequest("AND OR (")) == []
+    assert index.search(SearchRequest("have we had")) == []
 
 
 def test_suggestions_when_nothing_matches(index: SearchIndex) -> None:
-    assert index.search("certifcate") == []
-    suggestions = index.suggest("certifcate")
+    assert index.search(SearchRequest("certifcate")) == []
+    suggestions = index.suggest(SearchRequest("certifcate"))
     assert suggestions.corrected_query == "certificate"
     assert suggestions.nearest_tags[0] == "certificates"
 
-    assert index.search("tag:dsn") == []
-    assert index.suggest("tag:dsn").corrected_query == "tag:dns"
-    assert index.suggest("title:databse").corrected_query == "title:database"
+    assert index.search(SearchRequest("tag:dsn")) == []
+    assert index.suggest(SearchRequest("tag:dsn")).corrected_query == "tag:dns"
+    assert index.suggest(SearchRequest("title:databse")).corrected_query == "title:database"
 
-    nothing_near = index.suggest("zzzzqqq")
+    nothing_near = index.suggest(SearchRequest("zzzzqqq"))
     assert nothing_near.corrected_query is None
     assert nothing_near.nearest_tags == ()
     assert nothing_near.popular_tags[0] == "capacity"  # on two incidents, the others on one
@@ -399,14 +413,17 @@ def test_suggestions_when_nothing_matches(index: SearchIndex) -> None:
 
 def test_suggestion_is_offered_only_if_it_finds_something(index: SearchIndex) -> None:
     # "certificate" exists, but not after 2023: correcting the spelling would not help.
-    assert index.suggest("certifcate", since=dt.date(2023, 1, 1)).corrected_query is None
+    assert (
+        index.suggest(SearchRequest("certifcate", since=dt.date(2023, 1, 1))).corrected_query
+        is None
+    )
 
 
 # Output
 
 
 def test_terminal_output_is_plain_unless_highlighting(index: SearchIndex) -> None:
-    results = index.search("certificate expired")
+    results = index.search(SearchRequest("certificate expired"))
     plain = format_results(results, highlight=False)
     assert "\x1b" not in plain
     first = plain.splitlines()
@@ -441,7 +458,7 @@ def test_terminal_output_wraps_long_snippets() -> None:
 
 
 def test_json_output(index: SearchIndex) -> None:
-    objects = json.loads(results_as_json(index.search("certificate")))
+    objects = json.loads(results_as_json(index.search(SearchRequest("certificate"))))
     assert [item["id"] for item in objects] == ["cert-expiry", "queue-backlog"]
     first = objects[0]
     assert {"id", "title", "date", "severity", "score", "url"} <= first.keys()
@@ -452,11 +469,11 @@ def test_json_output(index: SearchIndex) -> None:
 
 
 def test_no_results_message(index: SearchIndex) -> None:
-    message = format_no_results("certifcate", index.suggest("certifcate"))
+    message = format_no_results("certifcate", index.suggest(SearchRequest("certifcate")))
     assert message.splitlines() == [
         "No incidents match 'certifcate'.",
         "Did you mean: certificate",
         "Nearest tags: tag:certificates",
     ]
-    fallback = format_no_results("zzzzqqq", index.suggest("zzzzqqq"))
+    fallback = format_no_results("zzzzqqq", index.suggest(SearchRequest("zzzzqqq")))
     assert fallback.splitlines()[-1].startswith("Most used tags: tag:capacity")

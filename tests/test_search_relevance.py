@@ -14,7 +14,8 @@ import pytest
 
 from postmortem_kb.core.settings import Settings
 from postmortem_kb.search.documents import SearchDocument
-from postmortem_kb.search.service import SearchRequest, search_library
+from postmortem_kb.search.index import SearchRequest
+from postmortem_kb.search.service import search_library
 from postmortem_kb.site.plan import project_audience
 from site_builder import REPO_ROOT
 

@@ -20,14 +20,15 @@ from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import Abort, ConfigurationError, PluginError
 
 from ..core.settings import Settings, settings_from_config
+from ..search.index import SearchRequest
 from ..search.output import format_no_results, format_results, results_as_json, use_highlighting
-from ..search.service import SearchRequest, search_library
+from ..search.service import search_library
 from ..site.export import FORMATS, ExportError, export_incident
 from ..site.plan import plan_site, project_audience
 from .new_postmortem import NewPostmortemError, write_new_postmortem
 
 CONFIG_FILES = {"internal": "mkdocs.yml", "public": "mkdocs.public.yml"}
-EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_PROBLEMS = 0, 1
 
 
 class CliError(Exception):
@@ -83,7 +84,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     total = len(plan.kb.incidents) + len(plan.kb.skipped)
     print(
         f"{total} postmortem file(s): {len(plan.kb.incidents)} valid, "
-        f"{len(plan.public)} public; {errors} error(s), {warnings} warning(s)"
+        f"{len(plan.view.public)} public; {errors} error(s), {warnings} warning(s)"
     )
     if plan.kb.skipped:
         print("Not published because of errors: " + ", ".join(plan.kb.skipped))

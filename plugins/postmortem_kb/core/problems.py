@@ -56,9 +56,6 @@ class Problems:
     def warnings(self) -> list[Problem]:
         return [p for p in self.items if not p.is_error]
 
-    def files_with_errors(self) -> set[str]:
-        return {p.file for p in self.errors}
-
     def __bool__(self) -> bool:
         return bool(self.items)
 

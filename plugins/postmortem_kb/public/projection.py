@@ -102,11 +102,6 @@ def preview_public(incident: Incident, settings: Settings) -> PublicProjection:
     return PublicProjection(public_incident, _status_reason(incident), texts.problems())
 
 
-def public_preview_reason(incident: Incident, settings: Settings) -> str | None:
-    """Why the incident is not published publicly ("… because <reason>"), or None if it is."""
-    return project_public(incident, settings).reason
-
-
 def _status_reason(incident: Incident) -> str | None:
     if incident.is_published:
         return None

@@ -201,6 +201,22 @@ def _normalise_filter_value(field_name: str, value: str) -> str:
     return severity_key(value) if field_name == "severity" else value
 
 
+@dataclass(frozen=True)
+class SearchRequest:
+    """A question: free words and fielded terms, plus filters (the command line's options).
+
+    One object carries the filters from the CLI through the service to the index, so adding
+    a filter changes three ends of one type rather than four keyword lists.
+    """
+
+    query: str
+    tags: tuple[str, ...] = ()
+    services: tuple[str, ...] = ()
+    severity: str | None = None
+    since: dt.date | None = None
+    limit: int = 10
+
+
 class SearchIndex:
     """The whoosh index of one audience's search documents, kept in `directory`.
 
@@ -227,12 +243,6 @@ class SearchIndex:
     def close(self) -> None:
         """Forget the opened index (whoosh keeps no file open outside a search)."""
         self._index = None
-
-    @property
-    def generation_dir(self) -> Path | None:
-        """The directory holding the current index files, if an index was ever built."""
-        pointer = self._read_pointer()
-        return None if pointer is None else self.directory / pointer["generation"]
 
     def exists(self) -> bool:
         """Whether a usable index is on disk (the CLI builds one when not)."""
@@ -309,49 +319,32 @@ class SearchIndex:
 
     # Reading
 
-    def search(
-        self,
-        query_text: str,
-        *,
-        tag: str | Sequence[str] | None = None,
-        service: str | Sequence[str] | None = None,
-        severity: str | None = None,
-        since: dt.date | None = None,
-        limit: int = 10,
-    ) -> list[SearchResult]:
-        """Ranked results for `query_text` (fielded syntax allowed) within the filters.
+    def search(self, request: SearchRequest) -> list[SearchResult]:
+        """Ranked results for the request's query (fielded syntax allowed) within its filters.
 
         A query of filters only lists the matching incidents newest first (score 0).
         Raises `SearchIndexError` when there is no usable index.
         """
-        parsed = _with_options(parse_query(query_text), tag, service, severity)
+        parsed = _with_filters(parse_query(request.query), request)
         whoosh_index = self._open()
 
         def run() -> list[SearchResult]:
             with whoosh_index.searcher() as searcher:
-                return _run_search(searcher, parsed, since, limit)
+                return _run_search(searcher, parsed, request.since, request.limit)
 
         return _guarded(run)
 
-    def suggest(
-        self,
-        query_text: str,
-        *,
-        tag: str | Sequence[str] | None = None,
-        service: str | Sequence[str] | None = None,
-        severity: str | None = None,
-        since: dt.date | None = None,
-    ) -> Suggestions:
-        """Spelling corrections and nearby tags for a query that found nothing."""
-        parsed = _with_options(parse_query(query_text), tag, service, severity)
+    def suggest(self, request: SearchRequest) -> Suggestions:
+        """Spelling corrections and nearby tags for a request that found nothing."""
+        parsed = _with_filters(parse_query(request.query), request)
         whoosh_index = self._open()
 
         def run() -> Suggestions:
             with whoosh_index.searcher() as searcher:
-                corrected = _corrected_query(searcher, query_text)
+                corrected = _corrected_query(searcher, request.query)
                 if corrected is not None:
-                    retry = _with_options(parse_query(corrected), tag, service, severity)
-                    if not _run_search(searcher, retry, since, 1):
+                    retry = _with_filters(parse_query(corrected), request)
+                    if not _run_search(searcher, retry, request.since, 1):
                         corrected = None
                 reader = searcher.reader()
                 tag_names = [_text_of(term) for term in reader.lexicon("tag")]
@@ -538,25 +531,15 @@ def _indexed_hashes(whoosh_index: Any) -> dict[str, str]:
         return {ids[docnum]: hashes[docnum] for docnum in reader.all_doc_ids()}
 
 
-def _with_options(
-    parsed: ParsedQuery,
-    tag: str | Sequence[str] | None,
-    service: str | Sequence[str] | None,
-    severity: str | None,
-) -> ParsedQuery:
+def _with_filters(parsed: ParsedQuery, request: SearchRequest) -> ParsedQuery:
+    """The parsed query plus the request's filters (from the command line's options)."""
     extra = [
-        *(("tag", value) for value in _as_list(tag)),
-        *(("service", value) for value in _as_list(service)),
-        *(("severity", value) for value in _as_list(severity)),
+        *(("tag", value) for value in request.tags),
+        *(("service", value) for value in request.services),
+        *(("severity", value) for value in filter(None, [request.severity])),
     ]
     include = [(name, _normalise_filter_value(name, value)) for name, value in extra]
     return ParsedQuery(parsed.text, parsed.include + tuple(include), parsed.exclude)
-
-
-def _as_list(value: str | Sequence[str] | None) -> list[str]:
-    if value is None:
-        return []
-    return [value] if isinstance(value, str) else list(value)
 
 
 def _filter_term(field_name: str, value: str) -> Any:

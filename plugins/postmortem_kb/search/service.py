@@ -12,7 +12,6 @@ process while MkDocs renders pages, and the build collects its stats at the end.
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import multiprocessing
 import signal
 import threading
@@ -23,19 +22,14 @@ from pathlib import Path
 
 from ..core.settings import Settings
 from .documents import SearchDocument
-from .index import IndexStats, SearchIndex, SearchIndexError, SearchResult, Suggestions
-
-
-@dataclass(frozen=True)
-class SearchRequest:
-    """A question: free words and fielded terms, plus filters from the command line."""
-
-    query: str
-    tags: tuple[str, ...] = ()
-    services: tuple[str, ...] = ()
-    severity: str | None = None
-    since: dt.date | None = None
-    limit: int = 10
+from .index import (
+    IndexStats,
+    SearchIndex,
+    SearchIndexError,
+    SearchRequest,
+    SearchResult,
+    Suggestions,
+)
 
 
 @dataclass(frozen=True)
@@ -163,19 +157,10 @@ def search_library(
     with SearchIndex(index_dir(settings)) as index:
         index.update(documents)
         try:
-            results = _search(index, request)
+            results = index.search(request)
         except SearchIndexError:
             index.rebuild(documents, reason="the index was damaged during the search")
-            results = _search(index, request)
+            results = index.search(request)
         if results:
             return SearchAnswer(results)
-        return SearchAnswer(results, index.suggest(
-            request.query, tag=request.tags or None, service=request.services or None,
-            severity=request.severity, since=request.since))
-
-
-def _search(index: SearchIndex, request: SearchRequest) -> list[SearchResult]:
-    return index.search(
-        request.query, tag=request.tags or None, service=request.services or None,
-        severity=request.severity, since=request.since, limit=request.limit,
-    )
+        return SearchAnswer(results, index.suggest(request))

@@ -20,8 +20,6 @@ import os
 import secrets
 import shutil
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 #: Marks a staging folder: `<site>.pmkb-staging-<random>`.
@@ -71,19 +69,6 @@ def discard(staging: Path) -> None:
     """Throw a staging folder away (a failed build); the published site is left alone."""
     _require_staging(staging)
     _remove(staging)
-
-
-@contextmanager
-def staged_site(site_dir: Path) -> Iterator[Path]:
-    """Build inside the `with` block into the yielded folder: published if the block ends
-    normally, discarded if it raises."""
-    staging = staging_dir_for(site_dir)
-    try:
-        yield staging
-        publish(staging, site_dir)
-    finally:
-        if staging.exists():
-            discard(staging)
 
 
 def remove_stale(site_dir: Path, older_than: dt.timedelta = STALE_AFTER) -> None:

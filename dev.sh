@@ -5,8 +5,13 @@ set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")"
 
-readonly VENV=.venv
-# Holds the hash of the setup.py last installed, so re-runs skip pip unless it changed.
+# PMKB_VENV and PMKB_UNPINNED exist for `refresh-constraints`, which tests the newest releases
+# in a venv of its own.
+readonly VENV=${PMKB_VENV:-.venv}
+# The exact versions the suite was last green with: a fresh machine installs these, so main
+# cannot turn red because a dependency released something new.
+readonly CONSTRAINTS=constraints.txt
+# Holds the hash of what was last installed, so re-runs skip pip unless it changed.
 readonly INSTALL_STAMP="$VENV/.pmkb-installed"
 readonly CHROMIUM=/usr/bin/chromium
 
@@ -18,6 +23,9 @@ usage: ./dev.sh COMMAND [ARGS...]
                 and public on http://127.0.0.1:8001/ (Ctrl-C stops both)
   test [ARGS]   set up (incl. Chromium), run ruff, mypy, then pytest -n 2 [ARGS]
   bench         set up, run every benchmarks/*.py
+  refresh-constraints
+                install the newest releases into a fresh venv, run the whole suite
+                there, and only if it passes write their versions to constraints.txt
 EOF
 }
 
@@ -52,11 +60,12 @@ ensure_venv() {
 }
 
 ensure_installed() {
-    local wanted
-    wanted=$(sha256sum setup.py)
+    local wanted pins=(-c "$CONSTRAINTS")
+    [[ ${PMKB_UNPINNED:-} == 1 ]] && pins=()
+    wanted=$(cat setup.py "${pins[@]:1}" | sha256sum)
     [[ -f $INSTALL_STAMP && $(<"$INSTALL_STAMP") == "$wanted" ]] && return
     echo "dev.sh: installing postmortem-kb and test tools into $VENV ..." >&2
-    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e '.[test]'
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "${pins[@]}" -e '.[test]'
     echo "$wanted" >"$INSTALL_STAMP"
 }
 
@@ -136,6 +145,20 @@ cmd_test() {
     return "$status"
 }
 
+cmd_refresh_constraints() {
+    local venv=.venv-refresh
+    rm -rf "$venv"
+    echo "dev.sh: testing the newest releases in $venv ..." >&2
+    PMKB_VENV=$venv PMKB_UNPINNED=1 "$0" test "$@"
+    {
+        echo "# Exact versions the whole suite last passed with; written by"
+        echo "# ./dev.sh refresh-constraints on $(date -u +%Y-%m-%d) with $("$venv/bin/python" --version)."
+        "$venv/bin/python" -m pip freeze --exclude-editable --disable-pip-version-check
+    } >"$CONSTRAINTS"
+    rm -rf "$venv"
+    echo "dev.sh: wrote $CONSTRAINTS; commit it with the change that needed it" >&2
+}
+
 cmd_bench() {
     setup
     shopt -s nullglob
@@ -154,6 +177,7 @@ main() {
         serve) cmd_serve ;;
         test) cmd_test "$@" ;;
         bench) cmd_bench ;;
+        refresh-constraints) cmd_refresh_constraints "$@" ;;
         -h | --help | help) usage ;;
         *)
             usage >&2

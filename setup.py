@@ -12,7 +12,9 @@ setup(
     package_dir={"": "plugins"},
     packages=find_packages("plugins"),
     include_package_data=True,
-    package_data={"postmortem_kb": ["templates/*", "templates/**/*", "assets/*", "assets/**/*"]},
+    package_data={
+        "postmortem_kb": ["py.typed", "templates/*", "templates/**/*", "assets/*", "assets/**/*"]
+    },
     install_requires=[
         # 2.0 is announced without a plugin system.
         "mkdocs>=1.6,<2",
@@ -35,6 +37,9 @@ setup(
             "mypy>=1.10",
             "types-PyYAML",
             "types-Markdown",
+            # Runs the layer contracts in pyproject.toml (tests/test_architecture.py): a
+            # maintained checker of import graphs rather than an AST walk of our own.
+            "import-linter>=2.1",
         ],
     },
     entry_points={

@@ -1,8 +1,15 @@
 """postmortem-kb: a static site generator for incident postmortem knowledge bases.
 
-The core (load → validate → project for an audience → enrich → render → index) is plain
-Python and knows nothing of MkDocs; `postmortem_kb.mkdocs_plugin` and `postmortem_kb.cli`
-are thin layers over it.
+A package per stage of the pipeline, imported one way from top to bottom (the contracts in
+pyproject.toml, checked by the test suite):
+
+    cli | mkdocs_plugin   the two front ends, thin and never importing each other
+    site                  plan one audience's site, render its pages, guard and publish it
+    search                the whoosh index, `pmkb search`, related incidents
+    public                the allowlist projection, internal markup, the leak scan
+    core                  model, settings, loading and validation, side files, the URL map
+
+Nothing below the front ends knows of MkDocs.
 """
 
 from __future__ import annotations

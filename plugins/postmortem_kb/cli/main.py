@@ -44,6 +44,9 @@ def load_mkdocs_config(audience: str, config_file: str | None = None) -> MkDocsC
         return load_config(config_file=str(path))
     except ConfigurationError as exc:
         raise CliError(f"{path}: {exc}") from None
+    except Abort:
+        # MkDocs has logged each invalid option (on stderr, above) before aborting.
+        raise CliError(f"{path}: invalid configuration (see the errors above)") from None
 
 
 def load_settings(audience: str, config_file: str | None = None) -> Settings:

@@ -11,21 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from .loader import (
-    LoadProblem,
-    RawPostmortem,
-    discover_postmortem_files,
-    display_name,
-    parse_document,
-    read_postmortem,
-    read_text_file,
-)
+from .fields import suggest
+from .loader import LoadProblem, discover_postmortem_files, display_name, read_postmortem
 from .model import Incident
 from .problems import Problems
 from .settings import Settings
-from .validate import IncidentValidator, read_roles, suggest, validate_postmortem
-
-ROLES_FILE = "_roles.yml"
+from .side_files import load_roles
+from .validate import validate_postmortem
 
 
 @dataclass
@@ -80,34 +72,6 @@ def _load_one(
     incident, found = validate_postmortem(raw, settings, roles)
     problems.extend(found)
     return incident
-
-
-def read_kb_file(settings: Settings, name: str, problems: Problems) -> IncidentValidator | None:
-    """A validator over a KB-wide YAML file (`_roles.yml`, `_gallery.yml`, `_paths.yml`).
-
-    None when the file is absent or cannot be read (that problem is added to `problems`).
-    The file's data is `validator.raw.data`; field problems land in `validator.problems`.
-    """
-    path = settings.source_dir / name
-    if not path.is_file():
-        return None
-    display = display_name(path, settings.source_dir)
-    try:
-        data, lines = parse_document(read_text_file(path, display), display)
-    except LoadProblem as exc:
-        problems.items.append(exc.problem)
-        return None
-    return IncidentValidator(RawPostmortem(path, display, data, lines), settings, {})
-
-
-def load_roles(settings: Settings, problems: Problems) -> dict[str, str]:
-    """The KB-wide `@handle: role` map from `_roles.yml` (empty when absent)."""
-    validator = read_kb_file(settings, ROLES_FILE, problems)
-    if validator is None:
-        return {}
-    roles = read_roles(validator.raw.data, "", validator)
-    problems.extend(validator.problems)
-    return roles
 
 
 def _drop_duplicate_ids(

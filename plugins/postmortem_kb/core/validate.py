@@ -1,21 +1,20 @@
 """Turn one raw postmortem into a validated `Incident`, collecting every problem.
 
-The YAML layer hands over strings; this module knows what each field means and converts it
-(dates, timestamps with the KB time zone, `HH:MM` timeline entries, severities, bools).
-It never stops at the first problem: an author fixes a file in one pass. A file with any
-error yields no incident; warnings (an unknown tag) keep it.
+The YAML layer hands over strings; `fields.FieldReader` converts them (text, dates,
+timestamps with the KB time zone, bools) and this module knows what each field of a
+postmortem means: required fields, the severity scale, `HH:MM` timeline entries in order,
+evidence files beside the postmortem. It never stops at the first problem: an author fixes a
+file in one pass. A file with any error yields no incident; warnings (an unknown tag) keep it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import itertools
 import re
-from collections.abc import Callable
-from typing import Any, TypeVar
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import Any
 
+from .fields import DATE_PATTERN, ID_PATTERN, FieldReader, kind_of, suggest, zone_for
 from .loader import RawPostmortem
 from .model import (
     FOLLOW_UP_STATUSES,
@@ -31,17 +30,10 @@ from .model import (
 )
 from .problems import Problems
 from .settings import Settings
+from .side_files import read_roles
 
-T = TypeVar("T")
-
-ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]*$")
-HANDLE_PATTERN = re.compile(r"^@[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _SEVERITY_SHORTHAND = re.compile(r"^sev[\s_-]*(\d+)$", re.IGNORECASE)
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _TIME = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$")
-_TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$")
-_TRUE = {"true", "yes", "on"}
-_FALSE = {"false", "no", "off"}
 
 TOP_LEVEL_FIELDS = (
     "id", "title", "date", "status", "severity", "services", "tags", "trigger", "impact",
@@ -69,12 +61,6 @@ TEXT_LIST_FIELDS = (
 )
 
 
-def suggest(name: str, known: tuple[str, ...] | list[str]) -> str:
-    """' (did you mean `x`?)' for a near miss, else ''."""
-    close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
-    return f" (did you mean `{close[0]}`?)" if close else ""
-
-
 def normalise_severity(value: str, scale: tuple[str, ...]) -> str | None:
     """`sev1`, `Sev 1`, `SEV_1` → `SEV-1` when that is on the scale; None if unknown."""
     text = value.strip()
@@ -87,167 +73,23 @@ def normalise_severity(value: str, scale: tuple[str, ...]) -> str | None:
     return None
 
 
-def zone_for(settings: Settings) -> dt.tzinfo:
-    """The KB time zone (validated by the plugin config; UTC here if unknown)."""
-    try:
-        return ZoneInfo(settings.timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        return dt.timezone.utc
+class IncidentValidator(FieldReader):
+    """Validate one raw postmortem. Use `validate_postmortem()`.
 
-
-class IncidentValidator:
-    """Validate one raw postmortem. Use `validate_postmortem()`."""
+    The generic getters come from `FieldReader`; this class adds what only an incident has:
+    its fields, the severity scale, the timeline's clock times, evidence beside the file.
+    """
 
     def __init__(self, raw: RawPostmortem, settings: Settings, roles: dict[str, str]) -> None:
+        super().__init__(raw.display, raw.data, raw.lines, zone_for(settings))
         self.raw = raw
         self.settings = settings
         self.kb_roles = roles
-        self.problems = Problems()
-        self.zone = zone_for(settings)
-
-    # -- reporting ---------------------------------------------------------------------
-    def error(self, path: str, message: str) -> None:
-        self.problems.error(self.raw.display, self._line(path), path, message)
-
-    def warning(self, path: str, message: str) -> None:
-        self.problems.warning(self.raw.display, self._line(path), path, message)
-
-    def _line(self, path: str) -> int | None:
-        while path:
-            if path in self.raw.lines:
-                return self.raw.lines[path]
-            parent = re.sub(r"(\.[^.\[\]]+|\[\d+\])$", "", path)
-            path = "" if parent == path else parent
-        return None
-
-    # -- typed readers -----------------------------------------------------------------
-    def text(self, value: Any, path: str, required: bool = False) -> str | None:
-        if value is None:
-            if required:
-                self.error(path, "is required; expected text")
-            return None
-        if not isinstance(value, str):
-            self.error(path, f"is {_kind(value)}; expected text")
-            return None
-        if required and not value.strip():
-            self.error(path, "is empty; expected text")
-            return None
-        return value.strip()
-
-    def text_list(self, value: Any, path: str) -> tuple[str, ...]:
-        if value is None:
-            return ()
-        if isinstance(value, str):
-            return (value.strip(),) if value.strip() else ()
-        if not isinstance(value, list):
-            self.error(path, f"is {_kind(value)}; expected a list of text")
-            return ()
-        items = []
-        for index, item in enumerate(value):
-            text = self.text(item, f"{path}[{index}]", required=True)
-            if text is not None:
-                items.append(text)
-        return tuple(items)
-
-    def mapping(self, value: Any, path: str, fields: tuple[str, ...]) -> dict[str, Any]:
-        if value is None:
-            return {}
-        if not isinstance(value, dict):
-            self.error(path, f"is {_kind(value)}; expected a mapping with {', '.join(fields)}")
-            return {}
-        for key in value:
-            if key not in fields:
-                self.error(
-                    f"{path}.{key}",
-                    f"unknown field{suggest(key, fields)}; expected one of {', '.join(fields)}",
-                )
-        return value
-
-    def items(self, value: Any, path: str) -> list[tuple[str, Any]]:
-        if value is None:
-            return []
-        if not isinstance(value, list):
-            self.error(path, f"is {_kind(value)}; expected a list")
-            return []
-        return [(f"{path}[{index}]", item) for index, item in enumerate(value)]
-
-    def date(self, value: Any, path: str, required: bool = False) -> dt.date | None:
-        text = self.text(value, path, required)
-        if text is None:
-            return None
-        if not _DATE.match(text):
-            self.error(path, f"'{text}' is not a date; expected YYYY-MM-DD")
-            return None
-        try:
-            return dt.date.fromisoformat(text)
-        except ValueError:
-            self.error(path, f"'{text}' is not a real date; expected YYYY-MM-DD")
-            return None
-
-    def timestamp(self, value: Any, path: str) -> dt.datetime | None:
-        text = self.text(value, path)
-        if text is None:
-            return None
-        if not _TIMESTAMP.match(text):
-            self.error(
-                path, f"'{text}' is not a timestamp; expected e.g. 2024-03-01T14:25:00+00:00"
-            )
-            return None
-        try:
-            stamp = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-        except ValueError:
-            self.error(path, f"'{text}' is not a real date and time")
-            return None
-        return stamp if stamp.tzinfo else stamp.replace(tzinfo=self.zone)
-
-    def boolean(self, value: Any, path: str) -> bool | None:
-        if value is None:
-            return None
-        if isinstance(value, str) and value.lower() in _TRUE | _FALSE:
-            return value.lower() in _TRUE
-        self.error(path, f"'{value}' is not true or false; expected true or false")
-        return None
-
-    def choice(self, value: Any, path: str, options: tuple[str, ...], default: str) -> str:
-        text = self.text(value, path)
-        if text is None:
-            return default
-        if text.lower() not in options:
-            self.error(
-                path,
-                f"'{text}' is not allowed{suggest(text.lower(), options)}; "
-                f"expected one of {', '.join(options)}",
-            )
-            return default
-        return text.lower()
-
-    def each(
-        self,
-        value: Any,
-        path: str,
-        read: Callable[[dict[str, Any], str], T | None],
-        fields: tuple[str, ...],
-    ) -> tuple[T, ...]:
-        """Read a list of mappings, each with `read(mapping, path)`."""
-        result = []
-        for item_path, item in self.items(value, path):
-            if not isinstance(item, dict):
-                self.error(
-                    item_path, f"is {_kind(item)}; expected a mapping with {', '.join(fields)}"
-                )
-                continue
-            self.mapping(item, item_path, fields)
-            parsed = read(item, item_path)
-            if parsed is not None:
-                result.append(parsed)
-        return tuple(result)
 
     # -- the incident ------------------------------------------------------------------
     def validate(self) -> Incident | None:
         data = self.raw.data
-        for key in data:
-            if key not in TOP_LEVEL_FIELDS:
-                self.error(key, f"unknown field{suggest(key, TOP_LEVEL_FIELDS)}")
+        self.unknown_fields(data, "", TOP_LEVEL_FIELDS)
         for key in REQUIRED_FIELDS:
             if data.get(key) is None:
                 self.error(key, f"is required; expected {_REQUIRED_HINT[key]}")
@@ -268,7 +110,7 @@ class IncidentValidator:
             "severity": self.severity(data.get("severity")),
             "status": self.choice(data.get("status"), "status", STATUSES, "draft"),
             "services": self.text_list(data.get("services"), "services"),
-            "tags": self.tags(data.get("tags")),
+            "tags": self.tag_list(data.get("tags"), "tags", tuple(self.settings.tags)),
             "trigger": self.trigger(data.get("trigger")),
             "impact": self.impact(data.get("impact")),
             "commander": self.text(data.get("commander"), "commander"),
@@ -327,18 +169,6 @@ class IncidentValidator:
             )
         return level
 
-    def tags(self, value: Any) -> tuple[str, ...]:
-        tags = tuple(dict.fromkeys(tag.lower() for tag in self.text_list(value, "tags")))
-        vocabulary = tuple(self.settings.tags)
-        for index, tag in enumerate(tags):
-            if vocabulary and tag not in vocabulary:
-                self.warning(
-                    f"tags[{index}]",
-                    f"unknown tag '{tag}'{suggest(tag, vocabulary)}; "
-                    "add it to the `tags` vocabulary or use a known one",
-                )
-        return tags
-
     def trigger(self, value: Any) -> str | None:
         text = self.text(value, "trigger")
         if text is None:
@@ -377,7 +207,7 @@ class IncidentValidator:
         previous: TimelineEntry | None = None
         for path, item in self.items(value, "timeline"):
             if not isinstance(item, dict):
-                self.error(path, f"is {_kind(item)}; expected a mapping with at, event")
+                self.error(path, f"is {kind_of(item)}; expected a mapping with at, event")
                 continue
             self.mapping(item, path, TIMELINE_FIELDS)
             event = self.text(item.get("event"), f"{path}.event", required=True)
@@ -391,7 +221,7 @@ class IncidentValidator:
                 kind=self.choice(item.get("kind"), f"{path}.kind", TIMELINE_KINDS, "") or None,
                 public=bool(self.boolean(item.get("public"), f"{path}.public")),
                 date_only=date_only,
-                line=self._line(path),
+                line=self.line_of(path),
             )
             if previous is not None and _is_before(entry, previous):
                 self.error(
@@ -410,7 +240,7 @@ class IncidentValidator:
         text = self.text(value, path, required=True)
         if text is None:
             return None
-        if _DATE.match(text):
+        if DATE_PATTERN.match(text):
             day = self.date(text, path)
             return (dt.datetime.combine(day, dt.time(), self.zone), True) if day else None
         clock = _TIME.match(text)
@@ -506,7 +336,7 @@ class IncidentValidator:
         if value is None:
             return {}
         if not isinstance(value, dict):
-            self.error("links", f"is {_kind(value)}; expected a mapping of name: URL")
+            self.error("links", f"is {kind_of(value)}; expected a mapping of name: URL")
             return {}
         links = {}
         for name, url in value.items():
@@ -531,38 +361,11 @@ class IncidentValidator:
         )
 
 
-def read_roles(value: Any, path: str, validator: IncidentValidator) -> dict[str, str]:
-    """A `@handle: role` mapping, from a file's `roles` or from `_roles.yml`."""
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        validator.error(path, f"is {_kind(value)}; expected a mapping of '@handle': role")
-        return {}
-    roles = {}
-    for handle, role in value.items():
-        where = f"{path}.{handle}" if path else handle
-        if not HANDLE_PATTERN.match(handle):
-            validator.error(where, f"'{handle}' is not a handle; expected '@name' (quoted)")
-            continue
-        text = validator.text(role, where, required=True)
-        if text is not None:
-            roles[handle] = text
-    return roles
-
-
 _REQUIRED_HINT = {
     "title": "a short description of the incident",
     "date": "the date the incident started, YYYY-MM-DD",
     "severity": "a severity such as SEV-2",
 }
-
-
-def _kind(value: Any) -> str:
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
-    return f"'{value}'"
 
 
 def _is_before(entry: TimelineEntry, previous: TimelineEntry) -> bool:

@@ -36,11 +36,11 @@ from urllib.parse import urljoin
 import markdown
 
 from ..core import urls
+from ..core.fields import zone_for
 from ..core.formatting import escape_html
-from ..public.internal_markup import mark_internal
 from ..core.model import Incident, PublicIncident
 from ..core.settings import Settings
-from ..core.validate import zone_for
+from ..public.internal_markup import mark_internal
 
 JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
 ATOM_NAMESPACE = "http://www.w3.org/2005/Atom"

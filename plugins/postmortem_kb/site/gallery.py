@@ -7,8 +7,8 @@ Below them, `postmortems/_gallery.yml` lists well-known public postmortems of ot
 companies, each with our own reading of its key learning; it is validated like every other
 file, and on the public site its tags are limited to `public_tags` like ours.
 
-`kb.read_kb_file` reads any knowledge-base-wide YAML file (`_gallery.yml`, `_paths.yml`) with the
-strict reader and hands back the validator whose typed readers check its fields.
+`core.side_files.read_side_file` reads `_gallery.yml` with the strict YAML reader and hands
+back a `FieldReader`, whose typed getters check its fields with the postmortems' messages.
 """
 
 from __future__ import annotations
@@ -20,14 +20,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ..core import urls
-from ..core.knowledge_base import read_kb_file
+from ..core.fields import FieldReader
 from ..core.problems import Problems
 from ..core.settings import Settings
-from ..core.validate import IncidentValidator, suggest
+from ..core.side_files import GALLERY_FILE, read_side_file
 from .listing import ListingEntry, filter_facet, filter_slugs
 from .render import PageRenderer, RenderedPage
 
-GALLERY_FILE = "_gallery.yml"
 FILE_FIELDS = ("entries",)
 ENTRY_FIELDS = ("company", "year", "incident", "key_learning", "link", "tags")
 #: The `id` of the incident cards' container, the target of its filter controls.
@@ -50,25 +49,23 @@ class ExternalLesson:
 
 def load_gallery(settings: Settings, problems: Problems) -> list[ExternalLesson]:
     """The external lessons of `_gallery.yml` in file order (none when it is absent)."""
-    validator = read_kb_file(settings, GALLERY_FILE, problems)
-    if validator is None:
+    reader = read_side_file(settings, GALLERY_FILE, problems)
+    if reader is None:
         return []
-    data = validator.raw.data
-    for key in data:
-        if key not in FILE_FIELDS:
-            validator.error(key, f"unknown field{suggest(key, FILE_FIELDS)}; expected `entries:`")
+    data = reader.data
+    reader.unknown_fields(data, "", FILE_FIELDS, "`entries:`")
     if data.get("entries") is None:
-        validator.error("entries", "is required; expected a list of public postmortems")
-    read = _LessonReader(validator).read
-    lessons = list(validator.each(data.get("entries"), "entries", read, ENTRY_FIELDS))
-    problems.extend(validator.problems)
+        reader.error("entries", "is required; expected a list of public postmortems")
+    read = _LessonReader(reader, settings).read
+    lessons = list(reader.each(data.get("entries"), "entries", read, ENTRY_FIELDS))
+    problems.extend(reader.problems)
     return lessons
 
 
 class _LessonReader:
-    def __init__(self, validator: IncidentValidator) -> None:
-        self.check = validator
-        self.settings = validator.settings
+    def __init__(self, reader: FieldReader, settings: Settings) -> None:
+        self.check = reader
+        self.settings = settings
 
     def read(self, item: dict[str, Any], where: str) -> ExternalLesson | None:
         texts = {
@@ -77,7 +74,7 @@ class _LessonReader:
         }
         year = self.year(item.get("year"), f"{where}.year")
         link = self.link(item.get("link"), f"{where}.link")
-        tags = self.tags(item.get("tags"), f"{where}.tags")
+        tags = self.check.tag_list(item.get("tags"), f"{where}.tags", tuple(self.settings.tags))
         company, incident, key_learning = texts["company"], texts["incident"], texts["key_learning"]
         if company is None or incident is None or key_learning is None:
             return None
@@ -105,18 +102,6 @@ class _LessonReader:
             )
             return None
         return text
-
-    def tags(self, value: Any, where: str) -> tuple[str, ...]:
-        tags = tuple(dict.fromkeys(tag.lower() for tag in self.check.text_list(value, where)))
-        vocabulary = tuple(self.settings.tags)
-        for index, tag in enumerate(tags):
-            if vocabulary and tag not in vocabulary:
-                self.check.warning(
-                    f"{where}[{index}]",
-                    f"unknown tag '{tag}'{suggest(tag, vocabulary)}; "
-                    "add it to the `tags` vocabulary or use a known one",
-                )
-        return tags
 
 
 def lesson_texts(lessons: Iterable[ExternalLesson]) -> list[str]:

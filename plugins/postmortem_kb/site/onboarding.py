@@ -16,15 +16,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..core import urls
+from ..core.fields import ID_PATTERN, FieldReader, suggest
 from ..core.formatting import slugify
-from ..core.knowledge_base import read_kb_file
-from .listing import ListingEntry
 from ..core.problems import Problems
-from .render import PageRenderer, RenderedPage
 from ..core.settings import Settings
-from ..core.validate import ID_PATTERN, IncidentValidator, suggest
+from ..core.side_files import PATHS_FILE, read_side_file
+from .listing import ListingEntry
+from .render import PageRenderer, RenderedPage
 
-PATHS_FILE = "_paths.yml"
 FILE_FIELDS = ("paths",)
 PATH_FIELDS = ("id", "title", "description", "steps")
 STEP_FIELDS = ("incident", "why", "questions")
@@ -49,30 +48,25 @@ def load_paths(
     settings: Settings, incident_ids: Iterable[str], problems: Problems
 ) -> list[ReadingPath]:
     """The reading paths of `_paths.yml` (none when the file is absent), problems collected."""
-    validator = read_kb_file(settings, PATHS_FILE, problems)
-    if validator is None:
+    reader = read_side_file(settings, PATHS_FILE, problems)
+    if reader is None:
         return []
-    reader = _PathsReader(validator, sorted(incident_ids))
-    paths = reader.read(validator.raw.data)
-    problems.extend(validator.problems)
+    paths = _PathsReader(reader, sorted(incident_ids)).read(reader.data)
+    problems.extend(reader.problems)
     return paths
 
 
 class _PathsReader:
-    """Reads the mapping of `_paths.yml` with the incident validator's typed readers."""
+    """Reads the mapping of `_paths.yml` with a `FieldReader`'s typed getters."""
 
-    def __init__(self, validator: IncidentValidator, incident_ids: list[str]) -> None:
-        self.check = validator
+    def __init__(self, reader: FieldReader, incident_ids: list[str]) -> None:
+        self.check = reader
         self.incident_ids = incident_ids
         self.known = set(incident_ids)
         self.path_ids: set[str] = set()
 
     def read(self, data: dict[str, Any]) -> list[ReadingPath]:
-        for key in data:
-            if key not in FILE_FIELDS:
-                self.check.error(
-                    key, f"unknown field{suggest(key, FILE_FIELDS)}; expected `paths:`"
-                )
+        self.check.unknown_fields(data, "", FILE_FIELDS, "`paths:`")
         if data.get("paths") is None:
             self.check.error("paths", "is required; expected a list of reading paths")
             return []

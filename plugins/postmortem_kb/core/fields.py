@@ -1,0 +1,236 @@
+"""Typed reading of one parsed YAML document, collecting a problem for every bad field.
+
+Postmortems and the knowledge base's side files (`_roles.yml`, `_gallery.yml`, …) are YAML
+written by hand, and the YAML reader hands every scalar over as a string. Each reader then
+needs the same conversions (text, lists, mappings, dates, timestamps, booleans, choices) and
+the same messages: `file:line: field: what is wrong; expected …`, with the nearest known
+name when a value looks like a typo. Keeping them in one `FieldReader`, which knows nothing
+of incidents, means a message reads alike whichever file it is about, and a side-file reader
+never depends on the incident validator.
+
+A getter never raises for user input: it reports the problem and returns None (or an empty
+value), so one pass over a file reports everything wrong with it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import re
+from collections.abc import Callable
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from .problems import Problems
+from .settings import Settings
+
+T = TypeVar("T")
+
+#: An id that is also a URL segment: an incident's, a reading path's.
+ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+DATE_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$")
+_TRUE = {"true", "yes", "on"}
+_FALSE = {"false", "no", "off"}
+
+
+def suggest(name: str, known: tuple[str, ...] | list[str]) -> str:
+    """' (did you mean `x`?)' for a near miss, else ''."""
+    close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
+    return f" (did you mean `{close[0]}`?)" if close else ""
+
+
+def zone_for(settings: Settings) -> dt.tzinfo:
+    """The KB time zone (validated by the plugin config; UTC here if unknown)."""
+    try:
+        return ZoneInfo(settings.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        return dt.timezone.utc
+
+
+def kind_of(value: Any) -> str:
+    """How a value of the wrong type is named in a message: `a list`, `'5'`."""
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return f"'{value}'"
+
+
+class FieldReader:
+    """The typed getters over one parsed document; problems land in `self.problems`.
+
+    Fields are named by their dotted path (`timeline[2].at`, the YAML reader's line keys),
+    so every problem carries the line of the value, or of its nearest parent that has one.
+    """
+
+    def __init__(
+        self, display: str, data: dict[str, Any], lines: dict[str, int], zone: dt.tzinfo
+    ) -> None:
+        #: The file's name as problems show it.
+        self.display = display
+        self.data = data
+        self.lines = lines
+        #: The zone given to timestamps written without an offset.
+        self.zone = zone
+        self.problems = Problems()
+
+    # -- reporting ---------------------------------------------------------------------
+    def error(self, path: str, message: str) -> None:
+        self.problems.error(self.display, self.line_of(path), path, message)
+
+    def warning(self, path: str, message: str) -> None:
+        self.problems.warning(self.display, self.line_of(path), path, message)
+
+    def line_of(self, path: str) -> int | None:
+        """The line of `path`, else of its nearest parent with one (None: not in the file)."""
+        while path:
+            if path in self.lines:
+                return self.lines[path]
+            parent = re.sub(r"(\.[^.\[\]]+|\[\d+\])$", "", path)
+            path = "" if parent == path else parent
+        return None
+
+    # -- typed getters -----------------------------------------------------------------
+    def text(self, value: Any, path: str, required: bool = False) -> str | None:
+        if value is None:
+            if required:
+                self.error(path, "is required; expected text")
+            return None
+        if not isinstance(value, str):
+            self.error(path, f"is {kind_of(value)}; expected text")
+            return None
+        if required and not value.strip():
+            self.error(path, "is empty; expected text")
+            return None
+        return value.strip()
+
+    def text_list(self, value: Any, path: str) -> tuple[str, ...]:
+        """A list of text; a single text is a list of one (authors write `tags: dns`)."""
+        if value is None:
+            return ()
+        if isinstance(value, str):
+            return (value.strip(),) if value.strip() else ()
+        if not isinstance(value, list):
+            self.error(path, f"is {kind_of(value)}; expected a list of text")
+            return ()
+        items = []
+        for index, item in enumerate(value):
+            text = self.text(item, f"{path}[{index}]", required=True)
+            if text is not None:
+                items.append(text)
+        return tuple(items)
+
+    def tag_list(self, value: Any, path: str, vocabulary: tuple[str, ...]) -> tuple[str, ...]:
+        """Lowercase tags, each once; a tag outside a non-empty vocabulary only warns."""
+        tags = tuple(dict.fromkeys(tag.lower() for tag in self.text_list(value, path)))
+        for index, tag in enumerate(tags):
+            if vocabulary and tag not in vocabulary:
+                self.warning(
+                    f"{path}[{index}]",
+                    f"unknown tag '{tag}'{suggest(tag, vocabulary)}; "
+                    "add it to the `tags` vocabulary or use a known one",
+                )
+        return tags
+
+    def unknown_fields(
+        self, data: dict[str, Any], path: str, fields: tuple[str, ...], expected: str = ""
+    ) -> None:
+        """An error for each key of `data` not in `fields` (`path` "" is the top level)."""
+        hint = f"; expected {expected}" if expected else ""
+        for key in data:
+            if key not in fields:
+                where = f"{path}.{key}" if path else key
+                self.error(where, f"unknown field{suggest(key, fields)}{hint}")
+
+    def mapping(self, value: Any, path: str, fields: tuple[str, ...]) -> dict[str, Any]:
+        """A mapping whose keys are all in `fields` (unknown keys are reported, not dropped)."""
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            self.error(path, f"is {kind_of(value)}; expected a mapping with {', '.join(fields)}")
+            return {}
+        self.unknown_fields(value, path, fields, f"one of {', '.join(fields)}")
+        return value
+
+    def items(self, value: Any, path: str) -> list[tuple[str, Any]]:
+        """The items of a list, each with its path."""
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            self.error(path, f"is {kind_of(value)}; expected a list")
+            return []
+        return [(f"{path}[{index}]", item) for index, item in enumerate(value)]
+
+    def each(
+        self,
+        value: Any,
+        path: str,
+        read: Callable[[dict[str, Any], str], T | None],
+        fields: tuple[str, ...],
+    ) -> tuple[T, ...]:
+        """Read a list of mappings, each with `read(mapping, path)`; None results are left out."""
+        result = []
+        for item_path, item in self.items(value, path):
+            if not isinstance(item, dict):
+                self.error(
+                    item_path, f"is {kind_of(item)}; expected a mapping with {', '.join(fields)}"
+                )
+                continue
+            self.mapping(item, item_path, fields)
+            parsed = read(item, item_path)
+            if parsed is not None:
+                result.append(parsed)
+        return tuple(result)
+
+    def date(self, value: Any, path: str, required: bool = False) -> dt.date | None:
+        text = self.text(value, path, required)
+        if text is None:
+            return None
+        if not DATE_PATTERN.match(text):
+            self.error(path, f"'{text}' is not a date; expected YYYY-MM-DD")
+            return None
+        try:
+            return dt.date.fromisoformat(text)
+        except ValueError:
+            self.error(path, f"'{text}' is not a real date; expected YYYY-MM-DD")
+            return None
+
+    def timestamp(self, value: Any, path: str) -> dt.datetime | None:
+        """An aware date and time; one written without an offset is in `self.zone`."""
+        text = self.text(value, path)
+        if text is None:
+            return None
+        if not _TIMESTAMP.match(text):
+            self.error(
+                path, f"'{text}' is not a timestamp; expected e.g. 2024-03-01T14:25:00+00:00"
+            )
+            return None
+        try:
+            stamp = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            self.error(path, f"'{text}' is not a real date and time")
+            return None
+        return stamp if stamp.tzinfo else stamp.replace(tzinfo=self.zone)
+
+    def boolean(self, value: Any, path: str) -> bool | None:
+        if value is None:
+            return None
+        if isinstance(value, str) and value.lower() in _TRUE | _FALSE:
+            return value.lower() in _TRUE
+        self.error(path, f"'{value}' is not true or false; expected true or false")
+        return None
+
+    def choice(self, value: Any, path: str, options: tuple[str, ...], default: str) -> str:
+        """One of `options`, case-insensitively; `default` when absent or not allowed."""
+        text = self.text(value, path)
+        if text is None:
+            return default
+        if text.lower() not in options:
+            self.error(
+                path,
+                f"'{text}' is not allowed{suggest(text.lower(), options)}; "
+                f"expected one of {', '.join(options)}",
+            )
+            return default
+        return text.lower()

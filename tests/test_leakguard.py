@@ -5,27 +5,27 @@ what they found, and a clean site — mkdocs-material's own assets included — 
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import gzip
 import importlib.util
 import json
 import re
 import shutil
 import struct
+import types
+import typing
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pytest
 
-from postmortem_kb.core.model import Evidence, FollowUp, Incident
-from postmortem_kb.public.leak_scan import (
-    Leak,
-    VendoredFiles,
-    collect_private_strings,
-    compile_deny,
-    scan_site,
-)
+from postmortem_kb.core.model import Evidence, FollowUp, Incident, PublicIncident
+from postmortem_kb.public.deny import Leak, compile_deny
+from postmortem_kb.public.private_strings import collect_private_strings
 from postmortem_kb.public.projection import project_public
+from postmortem_kb.public.scan import VendoredFiles, scan_site
 from test_public_projection import marked_incident_fields, public_view, settings
 
 SECRET = "db-primary-eu7.corp"  # a private value, as collect_private_strings would return it
@@ -397,3 +397,172 @@ class TestCollectPrivateStrings:
         collected = public_and_internal(Incident(**fields))
         assert "hidden-host-42" in collected
         assert "Shown sentence that is long enough." not in collected
+
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+T = TypeVar("T", bound="DataclassInstance")
+
+#: Non-text values a planted model gets: they hold no string to scan for.
+NOT_TEXT_VALUES: dict[object, object] = {
+    bool: True,  # `public: true` too: the public case reads those texts as shown
+    int: 7,
+    dt.date: dt.date(2024, 3, 5),
+    dt.datetime: dt.datetime(2024, 3, 5, 10, tzinfo=dt.timezone.utc),
+}
+
+
+def planted(cls: type[T], markers: dict[str, str], path: str = "") -> T:
+    """A `cls` with a distinct marker wherever its fields, recursively, hold a string.
+
+    `markers` gets field path → marker; a dict's key is at `<path>.<key>`, its value at
+    `<path>[0]`. A field of a type this cannot fill fails the test: teach it, then decide.
+    """
+    hints = typing.get_type_hints(cls)
+    values = {
+        field.name: plant(hints[field.name], f"{path}{field.name}", markers)
+        for field in dataclasses.fields(cls)
+    }
+    return cls(**values)
+
+
+def plant(hint: Any, path: str, markers: dict[str, str]) -> object:
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        return plant(next(arg for arg in args if arg is not type(None)), path, markers)
+    if hint is str:
+        markers[path] = marker = f"MARKER_{len(markers):03d}_q"
+        return marker
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
+        return planted(hint, markers, f"{path}.")
+    if origin is tuple:
+        return (plant(args[0], f"{path}[0]", markers),)
+    if origin is dict:
+        return {plant(args[0], f"{path}.<key>", markers): plant(args[1], f"{path}[0]", markers)}
+    if hint in NOT_TEXT_VALUES:
+        return NOT_TEXT_VALUES[hint]
+    raise TypeError(f"{path}: cannot plant a {hint}")
+
+
+#: The documented exceptions (private_strings._EXCEPTIONS): never scanned for.
+NOT_SECRET = {
+    "status",
+    "severity",
+    "trigger",
+    "timeline[0].kind",
+    "follow_ups[0].status",
+    "lines.<key>",
+    "learnings.<key>",
+    "roles[0]",  # the role name; the handle, `roles.<key>`, is private
+}
+
+
+def caught_paths(model: type[Incident], *, public: bool) -> tuple[set[str], set[str]]:
+    """Plant markers in a `model`: (paths of those collected as private, paths of the rest).
+
+    `public`: the incident is public, shown as `shown_publicly`.
+    """
+    markers: dict[str, str] = {}
+    incident = planted(model, markers)
+    collected = collect_private_strings([incident], [shown_publicly(incident)] if public else [])
+    caught = {path for path, marker in markers.items() if any(marker in n for n in collected)}
+    return caught, set(markers) - caught
+
+
+def shown_publicly(incident: Incident) -> PublicIncident:
+    return PublicIncident(
+        id=incident.id,
+        title="Shown title",
+        date=incident.date,
+        severity="SEV-2",
+        summary="Shown summary",
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class Vendor:
+    """A part of the model the leak guard has never heard of."""
+
+    name: str
+    contacts: dict[str, str]
+    escalation: tuple[str, ...] = ()
+
+
+@dataclasses.dataclass(frozen=True)
+class IncidentWithVendors(Incident):
+    """`Incident` as it could grow: new fields, nested dataclasses, a dict."""
+
+    war_room: str = ""
+    vendors: tuple[Vendor, ...] = ()
+
+
+class TestPrivateByDefault:
+    """Every string of the model is private unless `_EXCEPTIONS` says otherwise."""
+
+    def test_every_field_of_an_incident_that_is_not_public_is_private(self) -> None:
+        caught, missed = caught_paths(Incident, public=False)
+        assert missed == NOT_SECRET
+        # Spot checks that the walk went through every shape of field.
+        assert {
+            "id",
+            "source",
+            "impact.customer",
+            "timeline[0].event",
+            "evidence[0].file",
+        } <= caught
+        assert {"follow_ups[0].owner", "learnings[0][0]", "links.<key>", "links[0]"} <= caught
+        assert {"roles.<key>", "public.summary", "public.services[0]"} <= caught
+
+    def test_a_public_incident_keeps_only_its_shown_texts_out(self) -> None:
+        caught, missed = caught_paths(Incident, public=True)
+        shown = {"id", "timeline[0].event", "follow_ups[0].action"}
+        shown |= {path for path in caught | missed if path.startswith("public.")}
+        assert len(shown) > 5
+        assert missed == NOT_SECRET | shown
+
+    def test_a_field_added_to_the_model_is_private_without_being_listed(self) -> None:
+        caught, missed = caught_paths(IncidentWithVendors, public=False)
+        assert missed == NOT_SECRET  # the exceptions follow the class hierarchy too
+        new = {"war_room", "vendors[0].name", "vendors[0].contacts.<key>"}
+        assert new | {"vendors[0].contacts[0]", "vendors[0].escalation[0]"} <= caught
+
+    def test_a_field_of_an_unknown_type_fails_closed(self) -> None:
+        @dataclasses.dataclass(frozen=True)
+        class IncidentWithAttachment(Incident):
+            attachment: bytes = b"db-failover-7c2"
+
+        incident = IncidentWithAttachment(
+            id="x", source="x.md", title="T", date=dt.date.today(), severity="SEV-2"
+        )
+        with pytest.raises(TypeError, match="attachment"):
+            collect_private_strings([incident], [])
+
+    def test_paths_add_their_file_name_and_urls_drop_a_trailing_slash(self) -> None:
+        fields = marked_incident_fields() | {
+            "evidence": (
+                Evidence("Graph", link="https://grafana-7d1.example/d/"),
+                Evidence("Dump", file="dumps/heap-dump-3f0.bin"),
+            ),
+            "links": {"runbook-9a1": "https://wiki-4e2.example/runbook/"},
+            "source": "postmortems/2024/outage-5b8.md",
+        }
+        collected = public_and_internal(Incident(**fields))
+        assert {
+            "https://grafana-7d1.example/d",
+            "dumps/heap-dump-3f0.bin",
+            "heap-dump-3f0.bin",
+            "runbook-9a1",
+            "https://wiki-4e2.example/runbook",
+            "postmortems/2024/outage-5b8.md",
+            "outage-5b8.md",
+        } <= set(collected)
+
+    def test_reports_name_the_field_but_never_a_private_key(self) -> None:
+        collected = public_and_internal(Incident(**marked_incident_fields()))
+        where = "of postmortems/private-file-0e2.md"
+        assert collected["PRIVATE_TICKET_0b6"] == f"private field follow_ups[0].ticket {where}"
+        assert collected["PRIVATE_LEARNING_4a9"] == f"private field learnings.technical {where}"
+        # A link's name and a handle may be private themselves: the report says `links`.
+        assert collected["PRIVATE_LINKNAME_a2d"] == f"private field links {where}"
+        assert collected["@private_other_2c2"] == f"private field roles {where}"

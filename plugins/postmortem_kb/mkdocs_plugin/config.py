@@ -21,7 +21,7 @@ from ..core.settings import (
     DEFAULT_TRIGGERS,
     TITLE_FIELDS,
 )
-from ..public.leak_scan import compile_deny
+from ..public.deny import compile_deny
 
 
 class TimeZone(c.Type[str]):

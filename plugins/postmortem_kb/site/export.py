@@ -14,11 +14,11 @@ from pathlib import Path
 
 import markdown
 
-from ..public.leak_scan import Leak
+from ..core.fields import suggest
+from ..public.deny import Leak
+from .plan import SitePlan
 from .public_guard import find_public_leaks
 from .render import PageRenderer
-from .plan import SitePlan
-from ..core.validate import suggest
 
 FORMATS = ("md", "html")
 _MARKDOWN_EXTENSIONS = ["tables", "sane_lists"]

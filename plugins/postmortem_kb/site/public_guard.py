@@ -9,7 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from ..public.leak_scan import Leak, collect_private_strings, scan_site
+from ..public.deny import Leak
+from ..public.private_strings import collect_private_strings
+from ..public.scan import scan_site
 from .plan import SitePlan
 
 

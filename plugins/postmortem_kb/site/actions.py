@@ -21,7 +21,6 @@ from ..core.model import FollowUp, Incident
 from .render import PageRenderer, RenderedPage
 
 
-
 @dataclass(frozen=True)
 class ActionItem:
     """An open follow-up and the incident it came from."""

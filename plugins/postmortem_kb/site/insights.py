@@ -22,11 +22,11 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from .charts import Series, stacked_bar_chart
 from ..core import urls
 from ..core.model import Incident
-from .render import PageRenderer, RenderedPage
 from ..core.settings import DEFAULT_SEVERITIES
+from .charts import Series, stacked_bar_chart
+from .render import PageRenderer, RenderedPage
 
 #: Two incidents sharing a service or tag this close together (inclusive) count as recurring.
 RECURRENCE_WINDOW_DAYS = 90

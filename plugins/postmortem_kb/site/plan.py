@@ -13,21 +13,21 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from ..core import urls
+from ..core.knowledge_base import KnowledgeBase, load_knowledge_base
+from ..core.model import Incident, PublicIncident
+from ..core.problems import Problem, Problems
+from ..core.settings import Settings
+from ..public.projection import preview_public, project_public
+from ..search.documents import SearchDocument, search_documents
+from ..search.related import compute_related
 from .actions import action_pages
 from .feeds import feed_files
 from .gallery import gallery_pages, lesson_texts, load_gallery
 from .indexes import index_pages
 from .insights import insights_pages
-from ..core.knowledge_base import KnowledgeBase, load_knowledge_base
 from .listing import ListingEntry, listing
-from ..core.model import Incident, PublicIncident
 from .onboarding import load_paths, onboarding_pages
-from ..core.problems import Problem, Problems
-from ..public.projection import preview_public, project_public
-from ..search.related import compute_related
 from .render import PageRenderer, RenderedPage
-from ..search.documents import SearchDocument, search_documents
-from ..core.settings import Settings
 
 
 @dataclass

@@ -23,7 +23,7 @@ import pytest
 from mkdocs.config import load_config
 
 from postmortem_kb.core.settings import Settings
-from postmortem_kb.search.index import SearchIndex
+from postmortem_kb.search.index import SearchIndex, SearchRequest
 from postmortem_kb.search.service import (
     IndexUpdate,
     IndexUpdateError,
@@ -101,7 +101,7 @@ def test_build_leaves_an_index_that_search_reads_without_updating(
                for line in site.logs), site.logs
     # `search()` never updates: what it finds is what the build wrote.
     with SearchIndex(cache / "internal") as index:
-        assert [hit.id for hit in index.search("nxdomain")] == ["dns-outage"]
+        assert [hit.id for hit in index.search(SearchRequest("nxdomain"))] == ["dns-outage"]
 
     (kb / "postmortems" / "cert-expiry.md").write_text(
         postmortem("cert-expiry", "Certificate expired", "Handshakes failed at the edge."),
@@ -111,7 +111,7 @@ def test_build_leaves_an_index_that_search_reads_without_updating(
     assert ("INFO: postmortem_kb: Search index (internal): "
             "1 added, 0 updated, 0 removed, 1 unchanged") in again.logs
     with SearchIndex(cache / "internal") as index:
-        assert [hit.id for hit in index.search("handshakes")] == ["cert-expiry"]
+        assert [hit.id for hit in index.search(SearchRequest("handshakes"))] == ["cert-expiry"]
     assert index_workers() == []
 
 

@@ -40,6 +40,10 @@ setup(
             # Runs the layer contracts in pyproject.toml (tests/test_architecture.py): a
             # maintained checker of import graphs rather than an AST walk of our own.
             "import-linter>=2.1",
+            # Property tests of the public projection (tests/test_internal_markup_reading.py):
+            # generated documents find the mixes of fences, quotes and invisible characters
+            # no hand-written list would.
+            "hypothesis>=6.100",
         ],
     },
     entry_points={

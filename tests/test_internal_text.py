@@ -166,12 +166,17 @@ class TestRawHtml:
         ("text", "found"),
         [
             ("a <b>bold</b> word", ["<b>", "</b>"]),
-            ("<script>alert(1)</script>", ["<script>", "</script>"]),
-            ("note <!-- hidden --> here", ["<!--"]),
+            ("<script>alert(1)</script>", ["<script>alert(1)</script>"]),
+            ("note <!-- hidden --> here", ["<!-- hidden -->"]),
             ('<img src="x.png"\n  onerror="y">', ['<img src="x.png" onerror="y">']),
             ("a <b and c> d", ["<b and c>"]),
-            ("<?php echo 1 ?>", ["<?p"]),
-            ("<![CDATA[x]]>", ["<!["]),
+            ("<?php echo 1 ?>", ["<?php echo 1 ?>"]),
+            ("<![CDATA[x]]>", ["<![CDATA[x]]>"]),
+            # A tag with tabs is a tag, not an e-mail autolink.
+            ("<img\tsrc=x\tonerror=alert(1)>", ["<img src=x onerror=alert(1)>"]),
+            # Backtick runs pair as the renderer pairs them: ``a`` is code, the lone ` is not.
+            ("``a`` <b>` x", ["<b>"]),
+            ("a\n<div>\nx\n</div>", ["<div> x </div>"]),
         ],
     )
     def test_finds_raw_html(self, text: str, found: list[str]) -> None:

@@ -1,23 +1,27 @@
-"""Internal-only markup, `@handle` mentions and raw HTML in Markdown *source* text.
+"""Internal-only markup and `@handle` mentions in Markdown *source* text.
 
 Authors mark what customers must not read with a fenced block (`::: internal` … `:::`) or an
-inline span (`[text]{.internal}`). The public projection drops both before any Markdown is
-rendered (`strip_internal`); the internal build keeps them, visibly marked (`mark_internal`).
-The same reading of the text finds raw HTML (not allowed in public text) and turns `@handle`
-mentions into roles. Nothing here renders Markdown or knows about MkDocs.
+inline span (`[text]{.internal}`). The public projection cuts both out of the source before any
+Markdown is rendered (`strip_internal`); the internal build keeps them, visibly marked
+(`mark_internal`). The same reading of the text turns `@handle` mentions into roles. Nothing
+here renders a page or knows about MkDocs.
 
 What counts as code, and is left alone: fenced code blocks (``` or ~~~, any indentation) that
 are closed, and code spans that open and close on one line. Everything else is read as text on
-purpose. Where this reading and the Markdown renderer could disagree (an unclosed fence, an
-indented code block, a code span across lines), it errs towards text, so internal markup is
-dropped rather than shown and raw HTML is reported rather than passed (fail closed).
+purpose, erring towards cutting. This line reader is not trusted alone: the projection reads the
+cut text again with Python-Markdown (`markdown_reading`), the parser that renders it, and
+refuses any text where the two disagree; `internal_parts` is what either of them finds, so the
+leak scan looks for both. Raw HTML is likewise decided by Python-Markdown (`find_raw_html`).
 """
 
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+
+from .markdown_reading import read_markdown
 
 #: An `@handle` mention. Not preceded by a word character, `.`, `+`, `-`, `/` or `@`, so the
 #: `@` of an e-mail address (`a@b.com`) or of a URL path (`/@user`) is not a handle.
@@ -42,10 +46,6 @@ _SPAN_ATTRIBUTES = re.compile(r"\{:?[^{}\n]*?(?<=[{\s:])\.internal(?!\w)[^{}\n]*
 # An internal class left over once spans are gone: the author's span did not parse.
 _STRAY_SPAN_MARK = re.compile(r"\{:?[^{}\n]*?(?<=[{\s:])\.internal(?!\w)", re.IGNORECASE)
 _BACKTICKS = re.compile(r"`+")
-_RAW_HTML = re.compile(r"<!--|<\?[A-Za-z]|<![A-Za-z\[]|</?[A-Za-z][^<>]*>")
-# What Python-Markdown turns into links, not raw HTML: `<scheme://…>` and `<a@b.c>`.
-_AUTOLINK = re.compile(r"<[A-Za-z][A-Za-z0-9+.-]*://[^<>\s]*>|<[^<> !]+@[^@<> ]+>")
-_WHITESPACE = re.compile(r"\s+")
 
 
 @dataclass(frozen=True)
@@ -117,7 +117,11 @@ def mark_internal(text: str) -> str:
 
 
 def internal_parts(text: str) -> list[str]:
-    """The content of every internal block and span, in order (what the public build drops)."""
+    """The content of every internal block and span (what the public build drops), in order.
+
+    As this module's line reader finds them, then any more that Python-Markdown finds: where
+    the two disagree, both readings are private.
+    """
     if not _may_have_internal(text):
         return []
     parts: list[str] = []
@@ -126,7 +130,7 @@ def internal_parts(text: str) -> list[str]:
             parts.append(block.text)
         elif block.kind == "text":
             parts.extend(block.text[start:end] for _, start, end, _ in _internal_spans(block.text))
-    return parts
+    return list(dict.fromkeys([*parts, *read_markdown(text).internal_parts]))
 
 
 def internal_markup_problems(text: str) -> list[str]:
@@ -146,11 +150,11 @@ def internal_markup_problems(text: str) -> list[str]:
             )
         elif block.kind == "text":
             body = block.text
-            spans = _internal_spans(body)
+            spans = [(start, end) for start, _, _, end in _internal_spans(body)]
             code = _code_span_ranges(body)
             for match in _STRAY_SPAN_MARK.finditer(body):
                 position = match.start()
-                if _inside(position, [(s, e) for s, _, _, e in spans]) or _inside(position, code):
+                if _inside(position, spans) or _inside(position, code):
                     continue
                 line = block.first_line + body.count("\n", 0, position)
                 problems.append(
@@ -172,19 +176,13 @@ def markdown_without_code(text: str) -> str:
 
 
 def find_raw_html(text: str) -> list[str]:
-    """Raw HTML in Markdown text, outside code: tags, comments, declarations, instructions.
+    """Raw HTML in Markdown text, as Python-Markdown would pass it through: tags, comments,
+    declarations, processing instructions. Autolinks, character references and code are not.
 
-    Autolinks (`<https://…>`, `<a@b.c>`) are links, not HTML. Character references such as
-    `&lt;b&gt;` render as text, so they are not HTML either. Returns the offending snippets.
+    Decided by the renderer itself, not a scanner of our own: the two disagreed on how
+    backtick runs pair into code spans and on a tag with tabs, and real tags got through.
     """
-    found: list[str] = []
-    for body in _text_pieces(text):
-        for match in _RAW_HTML.finditer(_mask(body, _code_span_ranges(body))):
-            if _AUTOLINK.fullmatch(match.group()):
-                continue
-            snippet = _WHITESPACE.sub(" ", match.group())
-            found.append(snippet if len(snippet) <= 60 else snippet[:57] + "...")
-    return found
+    return list(read_markdown(text).raw_html)
 
 
 def replace_handles(text: str, roles: Mapping[str, str]) -> tuple[str, list[str]]:
@@ -217,8 +215,12 @@ def replace_handles(text: str, roles: Mapping[str, str]) -> tuple[str, list[str]
 
 
 class _RoleLookup:
+    """Roles by handle, their internal parts cut like any other public text."""
+
     def __init__(self, roles: Mapping[str, str]) -> None:
-        self._exact = {handle.removeprefix("@"): role for handle, role in roles.items()}
+        self._exact = {
+            handle.removeprefix("@"): strip_internal(role).strip() for handle, role in roles.items()
+        }
         self._folded = {handle.casefold(): role for handle, role in self._exact.items()}
 
     def role_of(self, name: str) -> str | None:
@@ -231,15 +233,6 @@ def _may_have_internal(text: str) -> bool:
     Most texts have neither; they skip the parse, which would return them unchanged.
     """
     return ":::" in text or ".internal" in text.lower()
-
-
-def _text_pieces(text: str) -> Iterator[str]:
-    """Every run of non-code text, inside internal blocks too."""
-    for block in _blocks(text):
-        if block.kind == "internal":
-            yield from _text_pieces(block.text)
-        elif block.kind == "text":
-            yield block.text
 
 
 def _map_text_pieces(text: str, change: Callable[[str], str]) -> str:
@@ -416,7 +409,10 @@ def _escaped(text: str, index: int) -> bool:
 
 
 def _inside(position: int, ranges: list[tuple[int, int]]) -> bool:
-    return any(start <= position < end for start, end in ranges)
+    """Whether `position` is in one of `ranges` (sorted, not overlapping): a binary search,
+    because a text can hold thousands of spans and every match asks."""
+    index = bisect_right(ranges, (position, float("inf"))) - 1
+    return index >= 0 and ranges[index][0] <= position < ranges[index][1]
 
 
 def _mask(text: str, ranges: list[tuple[int, int]]) -> str:

@@ -6,8 +6,11 @@ tags, timeline entries and follow-ups marked `public: true` — and copies nothi
 field added to `Incident` later stays internal until someone adds it here on purpose.
 
 Every text goes through the same steps before anything else sees it: internal blocks and
-spans are dropped, `@handles` become roles, and what is left is checked for raw HTML. The
-result holds Markdown source, never HTML; rendering happens later, from this object only.
+spans are cut out of the source, `@handles` become roles (whose own internal parts are cut
+first), and what is left is read again by Python-Markdown, the parser that renders it: raw HTML,
+internal markup the cut missed, and text that looks like internal markup but does not parse as
+such are errors. The result holds Markdown source, never HTML; rendering happens later, from
+this object only, so pages, feeds, JSON, exports and the search index all show the cut text.
 """
 
 from __future__ import annotations
@@ -17,12 +20,8 @@ from dataclasses import dataclass
 from ..core.model import Incident, PublicFollowUp, PublicIncident, PublicTimelineEntry
 from ..core.problems import Problem
 from ..core.settings import Settings
-from .internal_markup import (
-    find_raw_html,
-    internal_markup_problems,
-    replace_handles,
-    strip_internal,
-)
+from .internal_markup import internal_markup_problems, replace_handles, strip_internal
+from .markdown_reading import read_markdown
 
 #: The public title when the author wrote no `public.title`: the internal title never shows.
 NEUTRAL_TITLE = "Service disruption on {date}"
@@ -129,13 +128,30 @@ class _PublicTexts:
                 f"{handle} has no role; public text shows roles, not handles: add it to `roles:`"
                 " in this file or in postmortems/_roles.yml",
             )
-        raw_html = find_raw_html(public_text)
-        if raw_html:
+        reading = read_markdown(public_text)
+        if reading.raw_html:
             self._error(
                 field,
                 line,
-                f"raw HTML is not allowed in public text (found {', '.join(raw_html[:3])});"
+                f"raw HTML is not allowed in public text (found {', '.join(reading.raw_html[:3])});"
                 " write Markdown instead",
+            )
+        if reading.internal_parts:
+            self._error(
+                field,
+                line,
+                "internal markup that Markdown reads as internal was not cut (inside a"
+                " blockquote, an indented code fence or a list?); write `::: internal` at the"
+                " start of a line, outside other blocks",
+            )
+        if reading.look_alikes:
+            found = ", ".join(f"`{text}`" for text in dict.fromkeys(reading.look_alikes))
+            self._error(
+                field,
+                line,
+                f"{found} looks like internal markup but does not parse as such (an invisible"
+                " character, or a fence inside other text?); expected `::: internal` … `:::` on"
+                " lines of their own, or `[text]{.internal}`",
             )
         return public_text.strip() or None
 

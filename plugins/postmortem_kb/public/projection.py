@@ -120,7 +120,10 @@ class _PublicTexts:
             return None
         for message in internal_markup_problems(text):
             self._error(field, line, message)
-        public_text, unresolved = replace_handles(strip_internal(text), self._incident.roles)
+        cut, unresolved = replace_handles(strip_internal(text), self._incident.roles)
+        # Only blank lines are trimmed: the first line's indentation is Markdown structure, and
+        # what is read below must be exactly what is published.
+        public_text = _without_blank_edges(cut)
         for handle in unresolved:
             self._error(
                 field,
@@ -153,7 +156,7 @@ class _PublicTexts:
                 " character, or a fence inside other text?); expected `::: internal` … `:::` on"
                 " lines of their own, or `[text]{.internal}`",
             )
-        return public_text.strip() or None
+        return public_text or None
 
     def problems(self) -> tuple[Problem, ...]:
         return tuple(self._problems)
@@ -163,3 +166,12 @@ class _PublicTexts:
         self._problems.append(
             Problem(self._incident.source, line if where is None else where, field, message)
         )
+
+
+def _without_blank_edges(text: str) -> str:
+    """The text without leading blank lines and trailing whitespace; the first line keeps its
+    indentation."""
+    lines = text.splitlines()
+    while lines and not lines[0].strip():
+        lines.pop(0)
+    return "\n".join(lines).rstrip()

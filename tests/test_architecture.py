@@ -72,8 +72,8 @@ def test_a_planted_import_against_the_contracts_fails(
 
 def test_a_new_stage_package_must_be_placed_in_the_layers(tmp_path: Path) -> None:
     package = copy_of_the_package(tmp_path)
-    (package / "quality").mkdir()
-    (package / "quality" / "__init__.py").write_text('"""A stage nobody placed."""\n')
+    (package / "unplaced_stage").mkdir()
+    (package / "unplaced_stage" / "__init__.py").write_text('"""A stage nobody placed."""\n')
     result = lint_imports(tmp_path, package.parent)
     assert result.returncode != 0
-    assert "quality" in result.stdout + result.stderr
+    assert "unplaced_stage" in result.stdout + result.stderr

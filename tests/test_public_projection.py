@@ -19,6 +19,7 @@ from postmortem_kb.core.model import (
     PublicIncident,
     PublicView,
     TimelineEntry,
+    Waiver,
 )
 from postmortem_kb.core.settings import Settings
 from postmortem_kb.public.projection import (
@@ -111,6 +112,7 @@ def marked_incident_fields() -> dict[str, Any]:
             "@private_other_2c2": "role names are public",
         },
         "public": public_view(),
+        "waivers": (Waiver("complete/analysis", "PRIVATE_WAIVER_5d1", "mitigators"),),
         "body": "PRIVATE_BODY_2f0",
         "lines": {"public.summary": 40, "public.remediation": 44},
     }

@@ -85,6 +85,16 @@ class FollowUp:
 
 
 @dataclass(frozen=True)
+class Waiver:
+    """A quality-gate finding the authors accepted (`waive:`), with why; internal."""
+
+    rule: str
+    reason: str
+    #: Only findings on this field (or below it); None: the rule anywhere in the file.
+    field: str | None = None
+
+
+@dataclass(frozen=True)
 class PublicView:
     """The author's customer-facing text (`public:` in the file)."""
 
@@ -136,6 +146,8 @@ class Incident:
     #: `@handle` → role, the file's own `roles` merged over `_roles.yml`.
     roles: dict[str, str] = field(default_factory=dict)
     public: PublicView | None = None
+    #: Quality-gate findings the authors accepted.
+    waivers: tuple[Waiver, ...] = ()
     body: str = ""
     #: dotted field path (e.g. "timeline[2].at") → line in the source file.
     lines: dict[str, int] = field(default_factory=dict, compare=False, repr=False)

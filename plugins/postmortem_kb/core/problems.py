@@ -11,6 +11,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+#: The rule of every format problem: the file cannot be read as the format says.
+SCHEMA_RULE = "schema/format"
+
 
 @dataclass(frozen=True, order=True)
 class Problem:
@@ -21,6 +24,10 @@ class Problem:
     field: str
     message: str
     severity: str = "error"  # "error" or "warning"
+    #: The rule's id in its family (`schema/…`, `complete/…`, `blameless/…`, …).
+    rule: str = SCHEMA_RULE
+    #: How to fix it, when there is more to say than the message.
+    suggestion: str | None = None
 
     def __str__(self) -> str:
         where = self.file if self.line is None else f"{self.file}:{self.line}"
@@ -39,11 +46,15 @@ class Problems:
 
     items: list[Problem] = field(default_factory=list)
 
-    def error(self, file: str, line: int | None, field_name: str, message: str) -> None:
-        self.items.append(Problem(file, line, field_name, message, "error"))
+    def error(
+        self, file: str, line: int | None, field_name: str, message: str, rule: str = SCHEMA_RULE
+    ) -> None:
+        self.items.append(Problem(file, line, field_name, message, "error", rule))
 
-    def warning(self, file: str, line: int | None, field_name: str, message: str) -> None:
-        self.items.append(Problem(file, line, field_name, message, "warning"))
+    def warning(
+        self, file: str, line: int | None, field_name: str, message: str, rule: str = SCHEMA_RULE
+    ) -> None:
+        self.items.append(Problem(file, line, field_name, message, "warning", rule))
 
     def extend(self, other: Problems | Sequence[Problem]) -> None:
         self.items.extend(other.items if isinstance(other, Problems) else other)

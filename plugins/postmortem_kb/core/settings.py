@@ -7,10 +7,12 @@ loading `mkdocs.yml`. The core only ever sees this plain dataclass.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 DEFAULT_SEVERITIES = ("SEV-1", "SEV-2", "SEV-3", "SEV-4")
 DEFAULT_TRIGGERS = (
@@ -25,6 +27,58 @@ DEFAULT_APOLOGY = (
     "We are sorry for the disruption this caused you and your customers. We take the "
     "reliability of our service seriously and are working through every action above."
 )
+
+#: An e-mail address as a contact: one `@`, a dotted domain, no spaces or URL syntax.
+_EMAIL_ADDRESS = re.compile(r"[^@\s:/?#]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,63}")
+
+
+@dataclass(frozen=True)
+class Contact:
+    """How readers reach the organisation: what a page shows, and where the link goes."""
+
+    #: What a page shows: the address of an e-mail contact, else the URL.
+    text: str
+    href: str
+
+    @property
+    def is_email(self) -> bool:
+        return self.href.startswith("mailto:")
+
+
+def parse_contact(written: str) -> Contact:
+    """The `contact` option: an e-mail address, a `mailto:` link or an http(s) URL.
+
+    Raises ValueError saying what is expected, so a typo is a configuration error at load
+    time rather than a dead link on the landing page.
+    """
+    value = written.strip()
+    address = value.removeprefix("mailto:")
+    if _EMAIL_ADDRESS.fullmatch(address):
+        return Contact(address, f"mailto:{address}")
+    parts = urlsplit(value)
+    if parts.scheme in ("http", "https") and parts.netloc and not any(c.isspace() for c in value):
+        return Contact(value, value)
+    raise ValueError(
+        f"{written!r} is not a contact; expected an e-mail address (status@example.com), a "
+        "mailto: link or an http(s) URL (https://example.com/support)"
+    )
+
+
+@dataclass(frozen=True)
+class QualityOptions:
+    """The quality gate's options (`quality:` in the plugin options); see `quality/`."""
+
+    #: Whether the knowledge base has a `quality:` section: without one, every finding is a
+    #: warning, so a knowledge base does not start failing on upgrade.
+    configured: bool = False
+    #: Severity → required items; None: the defaults of `quality/complete.py`.
+    completeness: Mapping[str, tuple[str, ...]] | None = None
+    #: Days after the incident a postmortem may stay a draft, and may go unpublished.
+    draft_days: int = 3
+    publish_days: int = 10
+    #: Extra blaming phrases, and phrases never flagged (regular expressions).
+    blame_phrases: tuple[str, ...] = ()
+    blame_allow: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -48,6 +102,9 @@ class Settings:
     title_pattern: str = DEFAULT_TITLE_PATTERN
     #: Extra deny regexes for the public leak guard.
     deny: tuple[str, ...] = ()
+    #: Values a deny pattern may match in public output (a support address); never exempts a
+    #: private string of the knowledge base.
+    allow: tuple[str, ...] = ()
     #: The date overdue follow-ups are judged against (defaults to today).
     build_date: dt.date = field(default_factory=dt.date.today)
     #: Where search indexes live, outside the site.
@@ -61,10 +118,22 @@ class Settings:
     site_url: str | None = None
     #: MkDocs' `use_directory_urls`: how HTML blocks link between generated pages.
     directory_urls: bool = True
+    #: Folder of the hand-written pages (MkDocs' `docs_dir`); None: the site has none.
+    docs_dir: Path | None = None
+    #: Who publishes the knowledge base (public landing page); None: the site's name.
+    organisation: str | None = None
+    #: How readers reach the organisation (public landing page); exempt from the deny scan.
+    contact: Contact | None = None
+    #: The quality gate's options.
+    quality: QualityOptions = field(default_factory=QualityOptions)
 
     @property
     def is_public(self) -> bool:
         return self.audience == "public"
+
+    @property
+    def organisation_name(self) -> str:
+        return self.organisation or self.site_name
 
     def page_title(self, title: str, date: dt.date, incident_id: str, severity: str) -> str:
         return self.title_pattern.format(
@@ -82,6 +151,7 @@ def settings_from_config(options: Mapping[str, Any], site: Mapping[str, Any]) ->
     """
     base = Path(site.get("config_file_path") or ".").resolve().parent
     build_date = options.get("build_date")
+    contact = options.get("contact")
     return Settings(
         source_dir=(base / options["source_dir"]).resolve(),
         audience=options["audience"],
@@ -92,6 +162,7 @@ def settings_from_config(options: Mapping[str, Any], site: Mapping[str, Any]) ->
         triggers=tuple(options["triggers"]),
         title_pattern=options["title_pattern"],
         deny=tuple(options["deny"]),
+        allow=tuple(options["allow"]),
         build_date=dt.date.fromisoformat(build_date) if build_date else dt.date.today(),
         cache_dir=(base / options["cache_dir"]).resolve(),
         apology=options["apology"],
@@ -99,4 +170,28 @@ def settings_from_config(options: Mapping[str, Any], site: Mapping[str, Any]) ->
         site_description=site.get("site_description") or "",
         site_url=site.get("site_url") or None,
         directory_urls=site["use_directory_urls"],
+        docs_dir=(base / site["docs_dir"]).resolve() if site.get("docs_dir") else None,
+        organisation=options.get("organisation") or None,
+        contact=parse_contact(contact) if contact else None,
+        quality=quality_options(options.get("quality")),
+    )
+
+
+def quality_options(section: Mapping[str, Any] | None) -> QualityOptions:
+    """The gate's options from the validated `quality:` section (None when it is absent)."""
+    if section is None:
+        return QualityOptions()
+    completeness = section.get("completeness")
+    blameless = section.get("blameless") or {}
+    return QualityOptions(
+        configured=True,
+        completeness=(
+            {severity: tuple(items) for severity, items in completeness.items()}
+            if completeness is not None
+            else None
+        ),
+        draft_days=section["draft_days"],
+        publish_days=section["publish_days"],
+        blame_phrases=tuple(blameless.get("phrases") or ()),
+        blame_allow=tuple(blameless.get("allow") or ()),
     )

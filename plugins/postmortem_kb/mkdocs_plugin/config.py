@@ -8,6 +8,7 @@ naming the option, before any file is read.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from mkdocs.config import base
@@ -20,8 +21,10 @@ from ..core.settings import (
     DEFAULT_TITLE_PATTERN,
     DEFAULT_TRIGGERS,
     TITLE_FIELDS,
+    parse_contact,
 )
 from ..public.deny import compile_deny
+from ..quality.complete import COMPLETENESS_ITEMS
 
 
 class TimeZone(c.Type[str]):
@@ -87,6 +90,69 @@ class TitlePattern(c.Type[str]):
         return pattern
 
 
+class ContactAddress(c.Type[str]):
+    """An e-mail address, a `mailto:` link or an http(s) URL (see `parse_contact`)."""
+
+    def __init__(self) -> None:
+        super().__init__(str)
+
+    def run_validation(self, value: object) -> str:
+        contact = super().run_validation(value)
+        try:
+            parse_contact(contact)
+        except ValueError as exc:
+            raise c.ValidationError(str(exc)) from None
+        return contact
+
+
+class RegexList(c.ListOfItems[str]):
+    """Regular expressions that must compile."""
+
+    def __init__(self) -> None:
+        super().__init__(c.Type(str), default=[])
+
+    def run_validation(self, value: object) -> list[str]:
+        patterns = super().run_validation(value)
+        for pattern in patterns:
+            try:
+                re.compile(pattern)
+            except re.error as error:
+                raise c.ValidationError(
+                    f"{pattern!r} is not a valid regular expression: {error}"
+                ) from None
+        return patterns
+
+
+class BlamelessConfig(base.Config):
+    phrases = RegexList()
+    """Extra blaming phrases to flag (regular expressions, case-insensitive)."""
+    allow = RegexList()
+    """Phrases never flagged as blame, such as the team's own technical terms."""
+
+
+class QualityConfig(base.Config):
+    completeness = c.Optional(c.DictOfItems(c.ListOfItems(c.Choice(COMPLETENESS_ITEMS))))
+    """What each severity needs from `review` on (severity: [items]); default in the docs."""
+    draft_days = c.Type(int, default=3)
+    """Days after the incident a postmortem may stay a draft before `process/draft-age`."""
+    publish_days = c.Type(int, default=10)
+    """Days after the incident until `process/publish-age` asks for it to be published."""
+    blameless = c.SubConfig(BlamelessConfig)
+    """The blaming-language rules' own wording lists."""
+
+
+class QualitySection(c.SubConfig[QualityConfig]):
+    """The `quality:` section, or None when the knowledge base has none (see QualityOptions):
+    a plain SubConfig would fill in its defaults and hide that it was never written."""
+
+    def __init__(self) -> None:
+        super().__init__(QualityConfig)
+        self.default = None
+
+    def run_validation(self, value: object) -> QualityConfig | None:  # type: ignore[override]
+        return None if value is None else super().run_validation(value)
+
+
 class PostmortemsConfig(base.Config):
     audience = c.Choice(AUDIENCES, default="internal")
     """Who the site is for: `internal` shows everything, `public` only the allowlist."""
@@ -106,6 +172,9 @@ class PostmortemsConfig(base.Config):
     """Incident page title; fields {title}, {date}, {id}, {severity}."""
     deny = DenyPatterns()
     """Regexes that must never appear in public output, on top of the built-in ones."""
+    allow = c.ListOfItems(c.Type(str), default=[])
+    """Values that may appear in public output although a deny pattern matches them (a support
+    address); never a value the knowledge base keeps private. The `contact` is allowed too."""
     build_date = c.Optional(IsoDate())
     """YYYY-MM-DD that overdue follow-ups are judged against; default today."""
     cache_dir = c.Type(str, default=".cache/pmkb")
@@ -114,4 +183,11 @@ class PostmortemsConfig(base.Config):
     """Closing apology of every exported customer-facing postmortem (`pmkb export`)."""
     atomic = c.Type(bool, default=True)
     """Build into a fresh folder and swap it into place only when the build passed."""
+    organisation = c.Optional(c.Type(str))
+    """Who publishes the incident reports, named on the public landing page; default the
+    site name."""
+    contact = c.Optional(ContactAddress())
+    """How readers reach you (e-mail address or URL), on the public landing page."""
+    quality = QualitySection()
+    """The quality gate (`pmkb check`); without it every finding is only a warning."""
 

@@ -26,6 +26,9 @@ setup(
         # Related incidents add up a few thousand weighted postings per incident: array
         # operations do that in seconds at 10,000 incidents, a Python loop in minutes.
         "numpy>=1.26",
+        # Sanitizes all HTML made from author text (core/sanitize.py): ammonia's allowlist
+        # parser, maintained, rather than patterns of our own.
+        "nh3>=0.3.8,<0.4",
     ],
     extras_require={
         "test": [

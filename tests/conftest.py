@@ -22,7 +22,8 @@ from browser_support import (
     serve_directory,
     watch_page,
 )
-from site_builder import REPO_ROOT, build_site
+from planted_kb import PAYLOADS, PLAIN, PLAIN_URLS, URL_PAYLOADS, write_planted_kb
+from site_builder import REPO_ROOT, BuiltSite, build_site
 
 
 @pytest.fixture(scope="session")
@@ -41,6 +42,31 @@ def example_sites(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return {
         "internal": build_site(REPO_ROOT / "mkdocs.yml", root / "site").site_dir,
         "public": build_site(REPO_ROOT / "mkdocs.public.yml", root / "site-public").site_dir,
+    }
+
+
+@pytest.fixture(scope="session")
+def planted_kbs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Knowledge bases with XSS payloads planted (`planted_kb.py`). Internal: in every field.
+    Public: in the public fields only; nothing internal reaches the public site anyway (the
+    projection), and an internal text that is also public text (the same payload) would read
+    as a leak to the leak guard."""
+    folder = tmp_path_factory.mktemp("planted")
+    return {
+        "internal": write_planted_kb(folder / "internal", PAYLOADS, URL_PAYLOADS),
+        "public": write_planted_kb(folder / "public", PLAIN, PLAIN_URLS),
+    }
+
+
+@pytest.fixture(scope="session")
+def planted_sites(planted_kbs: dict[str, Path]) -> dict[str, BuiltSite]:
+    """The planted knowledge bases built once per session (per xdist worker); read-only."""
+    # Not strict: payload tags are not in the vocabulary, which warns.
+    return {
+        "internal": build_site(planted_kbs["internal"] / "mkdocs.yml",
+                               planted_kbs["internal"].parent / "site", strict=False),
+        "public": build_site(planted_kbs["public"] / "mkdocs.public.yml",
+                             planted_kbs["public"].parent / "site-public", strict=False),
     }
 
 

@@ -9,6 +9,7 @@ passing build replaces the site whole: a page removed from the sources is gone f
 from __future__ import annotations
 
 import logging
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -16,10 +17,13 @@ from pathlib import Path
 import pytest
 
 from postmortem_kb.cli.main import main
+from postmortem_kb.site.publish import LOCK_MARK, RELEASE_MARK, STAGING_MARK
 from site_builder import copy_kb
 from test_redaction_build import LEAKY_KB, PLANTED, SiteSnapshot, build_leftovers
 
 EXTRA_PAGE = "Extra page\n\nA page that is removed from the sources later.\n"
+#: Hand-written pages are internal unless they say otherwise; this one is on both sites.
+BOTH_AUDIENCES = "---\naudience: both\n---\n\n"
 BROKEN_POSTMORTEM = "---\ntitle: [\n---\n"
 
 
@@ -27,15 +31,18 @@ BROKEN_POSTMORTEM = "---\ntitle: [\n---\n"
 def kb(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A copy of the leak fixture with one extra page, as the current directory."""
     root = copy_kb(LEAKY_KB, tmp_path / "kb")
-    (root / "docs" / "extra.md").write_text(f"# {EXTRA_PAGE}", encoding="utf-8")
+    (root / "docs" / "extra.md").write_text(f"{BOTH_AUDIENCES}# {EXTRA_PAGE}", encoding="utf-8")
     monkeypatch.chdir(root)
     return root
 
 
 def plant_leak(root: Path) -> Path:
-    """A stray file carrying a private value (the public incident's internal service)."""
+    """A stray file carrying a private value (the public incident's internal service), linked
+    from `docs/extra.md` (a file no public page links to never reaches the public site)."""
     stray = root / "docs" / "notes.txt"
     stray.write_text(f"Escalations go to {PLANTED}.\n", encoding="utf-8")
+    extra = root / "docs" / "extra.md"
+    extra.write_text(f"{extra.read_text(encoding='utf-8')}\n[Notes](notes.txt)\n", "utf-8")
     return stray
 
 
@@ -130,3 +137,46 @@ def test_mkdocs_build_publishes_only_a_site_that_passed(kb: Path) -> None:
     passed = mkdocs_build(kb, "--strict")
     assert passed.returncode == 0, passed.stderr
     assert_published_afresh(site_dir)
+
+
+class TestSymlinkedSite:
+    """`site-public -> releases/…`, how a web server is pointed at a build."""
+
+    def test_the_link_is_re_pointed_and_a_hand_made_target_kept(self, kb: Path) -> None:
+        link, releases = kb / "site-public", kb / "releases"
+        hand_made = releases / "site-public-2024"
+        hand_made.mkdir(parents=True)
+        (hand_made / "index.html").write_text("hand made", encoding="utf-8")
+        link.symlink_to(Path("releases") / hand_made.name)
+        killed = releases / f"site-public{STAGING_MARK}killed"  # a killed build's leftover
+        killed.mkdir()
+        (killed / "index.html").write_text("half written", encoding="utf-8")
+
+        assert main(["build", "--audience", "public", "--strict"]) == 0
+        first = Path(os.path.realpath(link))
+        assert link.is_symlink() and first.parent == releases.resolve()
+        assert first.name.startswith(f"site-public{RELEASE_MARK}")
+        assert (link / "extra" / "index.html").is_file()
+        assert (hand_made / "index.html").read_text(encoding="utf-8") == "hand made"
+        assert not killed.exists()
+
+        (kb / "docs" / "extra.md").unlink()
+        assert main(["build", "--audience", "public", "--strict"]) == 0
+        second = Path(os.path.realpath(link))
+        assert second != first and not first.exists()
+        assert (link / "index.html").is_file() and not (link / "extra").exists()
+        assert sorted(path.name for path in releases.iterdir()) == sorted(
+            [hand_made.name, second.name, f"site-public{LOCK_MARK}"])
+
+    def test_a_link_into_a_missing_folder_fails_in_one_clear_line(
+        self, kb: Path, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+    ) -> None:
+        link = kb / "site-public"
+        link.symlink_to(kb / "gone" / "site")
+        assert main(["build", "--audience", "public"]) == 1
+        err = capsys.readouterr().err
+        assert "pmkb: public build failed" in err and "Traceback" not in err
+        errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+        assert f"cannot build into {link}: it is a symlink to {kb / 'gone' / 'site'}, and " \
+               f"{kb / 'gone'} does not exist; create that folder or re-point the link" in errors
+        assert not (kb / "gone").exists()

@@ -199,6 +199,31 @@ def test_an_incident_that_is_not_public_is_refused_with_the_reason(
 
 
 @pytest.mark.parametrize("fmt", ["md", "html"])
+def test_an_incident_whose_id_is_its_file_stem_exports(kb: Path, fmt: str) -> None:
+    """The source file's name is private, and the id defaults to its stem: the guard reads
+    the document's text, not the name of the file it was put in to be read."""
+    (kb / "postmortems" / "2024-03-05-checkout.md").write_text(
+        "---\ntitle: Checkout errors after the PRIVMARK-STEMTITLE deploy\ndate: 2024-03-05\n"
+        "severity: SEV-2\nstatus: published\npublic:\n  summary: Some payments failed for "
+        "twenty minutes.\n---\nNarrative.\n", encoding="utf-8")
+    code, document = export(kb, "2024-03-05-checkout", fmt)
+    assert code == 0
+    assert "some payments failed for twenty minutes." in reading(document)
+    assert "2024-03-05-checkout.md" not in document.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("output", ["missing-folder/export.md", ".", "a" * 5000])
+def test_an_output_file_that_cannot_be_written_is_one_line(
+    kb: Path, capsys: pytest.CaptureFixture[str], output: str
+) -> None:
+    code = main(["export", PUBLIC_ID, "--audience", "public", "-o", output])
+    assert code == 1
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith(f"pmkb: {output}: cannot write the document (")
+    assert line.endswith("); expected a file name in a folder you can write")
+
+
+@pytest.mark.parametrize("fmt", ["md", "html"])
 def test_a_document_that_would_leak_is_never_written(
     kb: Path, capsys: pytest.CaptureFixture[str], fmt: str
 ) -> None:

@@ -4,9 +4,11 @@ naming the file, the line and the field; valid values are read as the author wro
 from __future__ import annotations
 
 import datetime as dt
+import os
 import random
 import re
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -74,7 +76,7 @@ def test_values_are_read_as_written(tmp_path: Path) -> None:
     assert incident.body == "Narrative."
 
 
-@pytest.mark.parametrize("written", ["sev2", "Sev 2", "SEV_2", "sev-2", "SEV-2"])
+@pytest.mark.parametrize("written", ["sev2", "Sev 2", "SEV_2", "sev-2", "SEV-2", "sev02"])
 def test_severity_is_normalised(tmp_path: Path, written: str) -> None:
     write(tmp_path, "a.md", front("").replace("SEV-3", written))
     assert load(tmp_path).incidents[0].severity == "SEV-2"
@@ -186,6 +188,67 @@ BAD_FILES = {
         front("evidence:\n  - {caption: c, file: nope.png}\n"),
         ["a.md:6", "evidence[0].file", "does not exist"],
     ),
+    # Names the operating system refuses outright are problems with the field, not crashes.
+    "evidence file name too long": (
+        front("evidence:\n  - {caption: c, file: '" + "a" * 5000 + ".png'}\n"),
+        ["a.md:6: evidence[0].file: 'aaaa", "(5,004 characters) cannot be a file name: file "
+         "name too long; expected a path relative to this file"],
+    ),
+    "evidence file name with a NUL": (
+        front('evidence:\n  - {caption: c, file: "a\\x00b.png"}\n'),
+        ["a.md:6: evidence[0].file: 'a\\x00b.png' cannot be a file name: it contains a NUL "
+         "character; expected a path relative to this file"],
+    ),
+    # int() refuses more than 4,300 digits; the message shows the value cut short.
+    "severity of thousands of digits": (
+        front("").replace("SEV-3", "sev" + "9" * 5000),
+        ["a.md:4: severity: 'sev999", "(5,003 characters) is not on the severity scale; "
+         "expected one of SEV-1, SEV-2, SEV-3, SEV-4"],
+    ),
+    # Dates near the ends of Python's calendar would overflow in later stages.
+    "date in year 1": (
+        front("").replace("2024-01-01", "0001-01-01"),
+        ["a.md:3: date: '0001-01-01' is outside the dates a postmortem can have; expected a "
+         "date from 1900-01-01 to 9998-12-31"],
+    ),
+    "date in year 9999": (
+        front("").replace("2024-01-01", "9999-12-31"),
+        ["a.md:3: date: '9999-12-31' is outside the dates"],
+    ),
+    "naive timestamp in year 1": (
+        front("impact:\n  started: 0001-01-01T00:00:00\n"),
+        ["a.md:6: impact.started: '0001-01-01T00:00:00' is outside the dates"],
+    ),
+    "timestamp with an offset in year 9999": (
+        front("impact:\n  resolved: 9999-12-31T23:59:59-05:00\n"),
+        ["a.md:6: impact.resolved: '9999-12-31T23:59:59-05:00' is outside the dates"],
+    ),
+    "timeline day in year 9999": (
+        front("timeline:\n  - {at: 9999-12-31, event: x}\n"),
+        ["a.md:6: timeline[0].at: '9999-12-31' is outside the dates"],
+    ),
+    "follow-up due in year 9999": (
+        front("follow_ups:\n  - {action: x, due: 9999-12-31}\n"),
+        ["a.md:6: follow_ups[0].due: '9999-12-31' is outside the dates"],
+    ),
+    # Pasted control characters and line separators: YAML named only an offset.
+    "bell character": (
+        front("summary: ring\x07ring\n"),
+        ["a.md:5: summary: invisible control character U+0007 at column 14, probably pasted "
+         "with the text; expected printable text: delete it"],
+    ),
+    "escape character in a block": (
+        front("summary: |\n  fine\n  \x1b[31mred\n"),
+        ["a.md:7: summary: invisible control character U+001B at column 3"],
+    ),
+    "next-line character": (
+        front("timeline:\n  - {at: '10:00', event: one\x85two}\n"),
+        ["a.md:6: timeline[0].event: invisible next-line character U+0085 at column 29"],
+    ),
+    "line separator": (
+        front("summary: one\u2028two\nowner: x\n"),
+        ["a.md:5: summary: invisible line separator U+2028 at column 13"],
+    ),
 }
 
 
@@ -198,6 +261,39 @@ def test_bad_input_gets_its_own_message(tmp_path: Path, case: str) -> None:
     for part in expected:
         assert part in message, f"{case}: {part!r} not in {message!r}"
     assert [i.id for i in load(tmp_path).incidents] == ["good"]
+
+
+def test_the_supported_dates_are_read_at_both_ends(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        "a.md",
+        front(
+            "impact:\n  started: 1900-01-01T00:00:00+14:00\n  resolved: 9998-12-31T23:59:59\n"
+            "follow_ups:\n  - {action: x, due: 9998-12-31}\n"
+        ).replace("2024-01-01", "1900-01-01"),
+    )
+    kb = load(tmp_path, timezone="Pacific/Kiritimati")
+    assert kb.problems.items == []
+    (incident,) = kb.incidents
+    assert incident.date == dt.date(1900, 1, 1)
+    assert incident.impact.resolved == dt.datetime(
+        9998, 12, 31, 23, 59, 59, tzinfo=ZoneInfo("Pacific/Kiritimati")
+    )
+
+
+def test_an_evidence_file_in_a_symlink_loop_is_a_problem(tmp_path: Path) -> None:
+    write(tmp_path, "a.md", front("evidence:\n  - {caption: c, file: loop/x.png}\n"))
+    (tmp_path / "postmortems" / "loop").symlink_to("loop")
+    assert ("a.md:6: evidence[0].file: 'loop/x.png' cannot be a file name"
+            in only_problem(tmp_path, "a.md"))
+
+
+def test_a_file_name_that_is_not_utf8_is_shown_escaped(tmp_path: Path) -> None:
+    """Python keeps the odd byte as a lone surrogate, which no page or JSON file can encode."""
+    write(tmp_path, "x.md", front("id: odd-name\n"))
+    (tmp_path / "postmortems" / "x.md").rename(tmp_path / "postmortems" / os.fsdecode(b"x\xff.md"))
+    (incident,) = load(tmp_path).incidents
+    assert incident.source == "postmortems/x\\xff.md"
 
 
 def test_non_utf8_names_the_line(tmp_path: Path) -> None:
@@ -275,3 +371,30 @@ def test_no_input_crashes_the_loader(tmp_path: Path) -> None:
         write(tmp_path, "fuzz.md", bytes(data))
         kb = load(tmp_path)
         assert kb.incidents or kb.problems.errors, f"round {round_} lost the file silently"
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "expected"),
+    [
+        ("page.html", b"<p>hi</p>", "is a .html file, which a browser runs script in"),
+        ("chart.svg", b'<svg onload="alert(1)"></svg>', "is an SVG with scripts"),
+        ("chart.svg", b"<svg><script>alert(1)</script></svg>", "is an SVG with scripts"),
+        ("chart.svg", b"<svg><foreignObject><p/></foreignObject></svg>", "is an SVG with"),
+    ],
+)
+def test_evidence_that_would_run_script_on_the_site_is_refused(
+    tmp_path: Path, name: str, content: bytes, expected: str
+) -> None:
+    """Evidence files are copied as they are: opened from the site, script in them would run
+    on the site's own address, outside the sanitizer and the Content-Security-Policy."""
+    (tmp_path / "postmortems").mkdir(parents=True, exist_ok=True)
+    (tmp_path / "postmortems" / name).write_bytes(content)
+    write(tmp_path, "a.md", front(f"evidence: [{{caption: Figure, file: {name}}}]\n"))
+    assert f"a.md:5: evidence[0].file: '{name}' {expected}" in only_problem(tmp_path, "a.md")
+
+
+def test_a_plain_svg_is_accepted_as_evidence(tmp_path: Path) -> None:
+    (tmp_path / "postmortems").mkdir(parents=True, exist_ok=True)
+    (tmp_path / "postmortems" / "chart.svg").write_bytes(b'<svg><path d="M0 0L1 1"/></svg>')
+    write(tmp_path, "a.md", front("evidence: [{caption: Figure, file: chart.svg}]\n"))
+    assert [incident.id for incident in load(tmp_path).incidents] == ["a"]

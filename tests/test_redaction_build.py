@@ -438,7 +438,10 @@ def plant_with_hook(name: str, body: str, leaking_file: str) -> Callable[[Path],
 
 
 def plant_stray_file(root: Path) -> tuple[Path, str]:
+    """A file of `docs/` a public page links to (unlinked, the public build leaves it out)."""
     (root / "docs" / "notes.txt").write_text(f"Escalations go to {PLANTED}.\n", encoding="utf-8")
+    index = root / "docs" / "index.md"
+    index.write_text(f"{index.read_text(encoding='utf-8')}\n[Notes](notes.txt)\n", "utf-8")
     return root / "mkdocs.public.yml", "notes.txt"
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+import random
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,6 +22,7 @@ from postmortem_kb.core.model import (
     PublicTimelineEntry,
     TimelineEntry,
 )
+from postmortem_kb.core.settings import Settings
 from postmortem_kb.search import index as search
 from postmortem_kb.search.documents import (
     document_from_incident,
@@ -28,13 +31,17 @@ from postmortem_kb.search.documents import (
     search_documents,
 )
 from postmortem_kb.search.index import (
+    MAX_QUERY_CHARS,
+    SearchCacheError,
     SearchIndex,
     SearchIndexError,
+    SearchQueryError,
     SearchRequest,
     parse_query,
     severity_key,
 )
 from postmortem_kb.search.output import format_no_results, format_results, results_as_json
+from postmortem_kb.search.service import search_library
 
 UTC = dt.timezone.utc
 
@@ -300,6 +307,138 @@ def test_index_locked_by_another_writer_is_rebuilt_elsewhere(index: SearchIndex)
 def test_search_without_index_says_so(tmp_path: Path) -> None:
     with pytest.raises(SearchIndexError, match="no search index"):
         SearchIndex(tmp_path / "nothing").search(SearchRequest("certificate"))
+
+
+# Caches that cannot hold an index: one clear error naming the folder, never a traceback
+
+
+def test_a_file_where_the_cache_folder_should_be_is_named_with_what_to_do(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "cache").write_text("not a folder", encoding="utf-8")
+    with pytest.raises(SearchCacheError) as refused:
+        SearchIndex(tmp_path / "cache" / "internal").update(search_documents(LIBRARY))
+    assert str(refused.value) == (
+        f"{tmp_path / 'cache' / 'internal'}: cannot hold the search index (NotADirectoryError: "
+        "Not a directory); make it a folder you can write, or set the `cache_dir` option to one"
+    )
+
+
+def test_an_unwritable_cache_folder_is_named_with_what_to_do(
+    index: SearchIndex, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Tests run as root, so the folder is made unwritable where the index writes to it."""
+
+    def refuse(*args: object, **kwargs: object) -> str:
+        raise PermissionError(13, "Permission denied")
+
+    (index.directory / search.POINTER_FILE).unlink()  # the update must write a new index
+    monkeypatch.setattr(search.tempfile, "mkdtemp", refuse)
+    with pytest.raises(SearchCacheError, match=r"\(PermissionError: Permission denied\); make it"):
+        index.update(search_documents(LIBRARY))
+
+
+def test_a_cache_deleted_during_a_search_is_rebuilt_and_searched(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = Settings(source_dir=tmp_path, cache_dir=tmp_path / "cache")
+    update = SearchIndex.update
+
+    def update_then_vanish(self: SearchIndex, documents: Any) -> search.IndexStats:
+        stats = update(self, documents)
+        shutil.rmtree(self.directory)
+        return stats
+
+    monkeypatch.setattr(SearchIndex, "update", update_then_vanish)
+    answer = search_library(settings, search_documents(LIBRARY), SearchRequest("resolvers"))
+    assert ids(answer.results) == ["dns-overload"]
+
+
+def test_a_cache_that_keeps_failing_is_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = Settings(source_dir=tmp_path, cache_dir=tmp_path / "cache")
+
+    def damaged(self: SearchIndex, request: SearchRequest) -> list[search.SearchResult]:
+        raise SearchIndexError("search index unreadable: EOFError()")
+
+    monkeypatch.setattr(SearchIndex, "search", damaged)
+    with pytest.raises(SearchIndexError) as failed:
+        search_library(settings, search_documents(LIBRARY), SearchRequest("resolvers"))
+    assert str(failed.value).startswith(
+        f"{tmp_path / 'cache' / 'internal'}: search index unreadable: EOFError(), again right "
+        "after a rebuild; is another program changing that folder?"
+    )
+
+
+# Queries a user can type: never a traceback, never a rebuild
+
+ODD_QUERIES = [
+    "date:2024", "date:[2020 TO 2024]", "url:x", "severity_label:sev1", "content_hash:x",
+    "id:cert-expiry", "title:", 'title:"', '"unbalanced', "(a OR", "a)", "*", "?", "*:*",
+    "title:(a OR", "title:[a TO", "a^x", "\\", "\x00", "\x1b[2J", "\udcff", "tag:\udcff",
+    "(" * 500, '"' * 500, "x" * MAX_QUERY_CHARS,
+    # whoosh's own parser raised IndexError on these (found by the fuzz test below).
+    "NOT\tAND cdate:tag:2?é", "\"9:?NOT NOT zTO[(^''TO)",
+]
+
+
+@pytest.mark.parametrize("query", ODD_QUERIES, ids=lambda query: repr(query[:20]))
+def test_odd_queries_are_answered_without_touching_the_index(
+    index: SearchIndex, query: str
+) -> None:
+    generation = generation_dir(index)
+    files = {path.name: path.read_bytes() for path in all_index_files(index)}
+    index.search(SearchRequest(query))
+    index.suggest(SearchRequest(query))
+    assert generation_dir(index) == generation
+    assert {path.name: path.read_bytes() for path in all_index_files(index)} == files
+    assert index.update(search_documents(LIBRARY)) == search.IndexStats(unchanged=len(LIBRARY))
+
+
+def test_no_query_crashes_or_touches_the_index(index: SearchIndex) -> None:
+    """Random tangles of words, operators and syntax are answered, never taken for damage."""
+    rng = random.Random(20261130)
+    pieces = [*'ab xz:*?~^"()[]{}<>-+\\/!&|\'=,.09', "AND", "OR", "NOT", "TO", "ANDNOT",
+              "title:", "date:", "tag:", "url:", "certificate", "dns", "\t", "é", "\udcff"]
+    generation = generation_dir(index)
+    for round_ in range(300):
+        request = SearchRequest("".join(rng.choice(pieces) for _ in range(rng.randint(1, 25))))
+        if not index.search(request):
+            index.suggest(request)
+        assert generation_dir(index) == generation, f"round {round_}: {request.query!r}"
+
+
+@pytest.mark.parametrize("query", ["url:resolvers", "date:resolvers", "severity_label:resolvers"])
+def test_a_field_the_index_does_not_know_is_read_as_words(index: SearchIndex, query: str) -> None:
+    assert ids(index.search(SearchRequest(query))) == ["dns-overload"]
+
+
+def test_a_query_whoosh_cannot_parse_is_read_as_its_words(index: SearchIndex) -> None:
+    assert ids(index.search(SearchRequest("NOT\tAND resolvers: [(^''TO)"))) == ["dns-overload"]
+
+
+def test_a_known_field_still_narrows_the_search(index: SearchIndex) -> None:
+    assert ids(index.search(SearchRequest("certificate"))) == ["cert-expiry", "queue-backlog"]
+    assert ids(index.search(SearchRequest("title:certificate"))) == ["cert-expiry"]
+
+
+def test_a_query_too_long_to_parse_in_time_is_refused() -> None:
+    with pytest.raises(SearchQueryError) as refused:
+        SearchRequest("x" * (MAX_QUERY_CHARS + 1))
+    assert str(refused.value) == (
+        "the query is 1,001 characters long; expected at most 1,000: the words that matter"
+    )
+
+
+def test_a_limit_below_one_is_refused() -> None:
+    with pytest.raises(SearchQueryError, match="the limit is 0; expected at least 1"):
+        SearchRequest("certificate", limit=0)
+
+
+def test_undecodable_query_bytes_print_as_spaces() -> None:
+    message = format_no_results("cert\udcffx", search.Suggestions())
+    assert message == "No incidents match 'cert x'."
 
 
 # Queries

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import logging
+import re
 import shutil
 import sys
 from collections.abc import Sequence
@@ -20,9 +21,9 @@ from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import Abort, ConfigurationError, PluginError
 
 from ..core.settings import Settings, settings_from_config
-from ..search.index import SearchRequest
+from ..search.index import SearchCacheError, SearchIndexError, SearchQueryError, SearchRequest
 from ..search.output import format_no_results, format_results, results_as_json, use_highlighting
-from ..search.service import search_library
+from ..search.service import search_built_index, search_library
 from ..site.export import FORMATS, ExportError, export_incident
 from ..site.plan import plan_site, project_audience
 from .new_postmortem import NewPostmortemError, write_new_postmortem
@@ -70,7 +71,7 @@ def cmd_new(args: argparse.Namespace) -> int:
             severity=args.severity,
             services=args.service or [],
             tags=args.tag or [],
-            date=dt.date.fromisoformat(args.date) if args.date else None,
+            date=_date_option("--date", args.date),
         )
     except NewPostmortemError as exc:
         raise CliError(str(exc)) from None
@@ -126,12 +127,23 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def cmd_search(args: argparse.Namespace) -> int:
     settings = load_settings(args.audience, args.config_file)
-    view = project_audience(settings)
-    request = SearchRequest(
-        query=args.query, tags=tuple(args.tag or ()), services=tuple(args.service or ()),
-        severity=args.severity, since=_date_option("--since", args.since), limit=args.limit,
-    )
-    answer = search_library(settings, view.search_documents(), request)
+    try:
+        request = SearchRequest(
+            query=args.query, tags=tuple(args.tag or ()), services=tuple(args.service or ()),
+            severity=args.severity, since=_date_option("--since", args.since), limit=args.limit,
+        )
+    except SearchQueryError as exc:
+        raise CliError(str(exc)) from None
+    try:
+        if settings.is_public:
+            # The public index holds only text a public build's leak guard passed; it is
+            # never built from a projection no guard has seen.
+            answer = search_built_index(settings, request)
+        else:
+            documents = project_audience(settings).search_documents()
+            answer = search_library(settings, documents, request)
+    except (SearchCacheError, SearchIndexError) as exc:
+        raise CliError(str(exc)) from None
     base_url = settings.site_url or ""
     if args.json:
         print(results_as_json(answer.results, base_url=base_url))
@@ -152,6 +164,13 @@ def _date_option(name: str, value: str | None) -> dt.date | None:
         raise CliError(f"{name}: '{value}' is not a date; expected YYYY-MM-DD") from None
 
 
+def _result_limit(value: str) -> int:
+    """`--limit`: 1 or more; argparse prints the error as a usage line, not a traceback."""
+    if not re.fullmatch(r"\d{1,9}", value.strip()) or int(value) < 1:
+        raise argparse.ArgumentTypeError("expected a whole number from 1 to 999999999")
+    return int(value)
+
+
 def cmd_export(args: argparse.Namespace) -> int:
     settings = load_settings("public", args.config_file)
     try:
@@ -161,7 +180,11 @@ def cmd_export(args: argparse.Namespace) -> int:
             print(f"leak: {leak}", file=sys.stderr)
         raise CliError(str(exc)) from None
     if args.output:
-        Path(args.output).write_text(document, encoding="utf-8")
+        try:
+            Path(args.output).write_text(document, encoding="utf-8")
+        except OSError as exc:
+            raise CliError(f"{args.output}: cannot write the document ({exc.strerror or exc}); "
+                           "expected a file name in a folder you can write") from None
         print(f"Wrote {args.output}")
     else:
         sys.stdout.write(document)
@@ -200,13 +223,19 @@ def build_parser() -> argparse.ArgumentParser:
     build.set_defaults(run=cmd_build)
 
     search = commands.add_parser("search", help="find past incidents")
-    search.add_argument("query", help="words, and fielded terms like tag:dns service:auth")
+    search.add_argument(
+        "query",
+        help="words, and fielded terms: tag:, service:, severity:, trigger:, status: filter "
+        "(-tag:dns excludes); title:, summary:, key_learning:, text: search one field; any "
+        "other name: is read as plain words",
+    )
     search.add_argument("--tag", action="append", help="only incidents with this tag")
     search.add_argument("--service", action="append", help="only incidents of this service")
     search.add_argument("--severity", help="only this severity, e.g. SEV-1")
     search.add_argument("--since", help="only incidents on or after YYYY-MM-DD")
     search.add_argument("--audience", choices=["internal", "public"], default="internal")
-    search.add_argument("--limit", type=int, default=10, help="at most this many (default 10)")
+    search.add_argument("--limit", type=_result_limit, default=10,
+                        help="at most this many (default 10)")
     search.add_argument("--json", action="store_true", help="a JSON list, for scripts")
     search.set_defaults(run=cmd_search)
 

@@ -9,7 +9,8 @@ of incidents, means a message reads alike whichever file it is about, and a side
 never depends on the incident validator.
 
 A getter never raises for user input: it reports the problem and returns None (or an empty
-value), so one pass over a file reports everything wrong with it.
+value), so one pass over a file reports everything wrong with it. Dates are kept within
+`EARLIEST_DATE` … `LATEST_DATE`, so no later stage's date arithmetic can overflow.
 """
 
 from __future__ import annotations
@@ -32,6 +33,15 @@ DATE_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$")
 _TRUE = {"true", "yes", "on"}
 _FALSE = {"false", "no", "off"}
+#: The dates a postmortem may carry. Python's calendar ends at years 1 and 9999, and later
+#: stages step months back (trends), days forward and into other time zones: a date near
+#: either end overflows there. No incident predates 1900; an earlier year is a typo.
+EARLIEST_DATE = dt.date(1900, 1, 1)
+LATEST_DATE = dt.date(9998, 12, 31)
+#: How much of a long value a message repeats.
+_SHOWN_CHARS = 60
+#: Characters a message shows escaped: invisible, or able to garble a terminal.
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
 
 
 def suggest(name: str, known: tuple[str, ...] | list[str]) -> str:
@@ -48,13 +58,28 @@ def zone_for(settings: Settings) -> dt.tzinfo:
         return dt.timezone.utc
 
 
+def shown(text: str) -> str:
+    """`text` quoted for a message: a long value cut short, invisible characters escaped.
+
+    A message repeats what the author wrote so they can find it; a 5,000-digit severity or
+    a pasted escape character must not flood or garble the terminal doing so.
+    """
+    length = ""
+    if len(text) > _SHOWN_CHARS:
+        text, length = f"{text[:_SHOWN_CHARS]}…", f" ({len(text):,} characters)"
+    escaped = _UNPRINTABLE.sub(
+        lambda match: match.group().encode("unicode_escape", "backslashreplace").decode(), text
+    )
+    return f"'{escaped}'{length}"
+
+
 def kind_of(value: Any) -> str:
     """How a value of the wrong type is named in a message: `a list`, `'5'`."""
     if isinstance(value, dict):
         return "a mapping"
     if isinstance(value, list):
         return "a list"
-    return f"'{value}'"
+    return shown(str(value))
 
 
 class FieldReader:
@@ -128,7 +153,7 @@ class FieldReader:
             if vocabulary and tag not in vocabulary:
                 self.warning(
                     f"{path}[{index}]",
-                    f"unknown tag '{tag}'{suggest(tag, vocabulary)}; "
+                    f"unknown tag {shown(tag)}{suggest(tag, vocabulary)}; "
                     "add it to the `tags` vocabulary or use a known one",
                 )
         return tags
@@ -188,13 +213,14 @@ class FieldReader:
         if text is None:
             return None
         if not DATE_PATTERN.match(text):
-            self.error(path, f"'{text}' is not a date; expected YYYY-MM-DD")
+            self.error(path, f"{shown(text)} is not a date; expected YYYY-MM-DD")
             return None
         try:
-            return dt.date.fromisoformat(text)
+            day = dt.date.fromisoformat(text)
         except ValueError:
-            self.error(path, f"'{text}' is not a real date; expected YYYY-MM-DD")
+            self.error(path, f"{shown(text)} is not a real date; expected YYYY-MM-DD")
             return None
+        return day if self.within_dates(day, text, path) else None
 
     def timestamp(self, value: Any, path: str) -> dt.datetime | None:
         """An aware date and time; one written without an offset is in `self.zone`."""
@@ -203,22 +229,35 @@ class FieldReader:
             return None
         if not _TIMESTAMP.match(text):
             self.error(
-                path, f"'{text}' is not a timestamp; expected e.g. 2024-03-01T14:25:00+00:00"
+                path, f"{shown(text)} is not a timestamp; expected e.g. 2024-03-01T14:25:00+00:00"
             )
             return None
         try:
             stamp = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
         except ValueError:
-            self.error(path, f"'{text}' is not a real date and time")
+            self.error(path, f"{shown(text)} is not a real date and time")
+            return None
+        if not self.within_dates(stamp.date(), text, path):
             return None
         return stamp if stamp.tzinfo else stamp.replace(tzinfo=self.zone)
+
+    def within_dates(self, day: dt.date, text: str, path: str) -> bool:
+        """Whether `day` is in the supported range (see `EARLIEST_DATE`); reports it if not."""
+        if EARLIEST_DATE <= day <= LATEST_DATE:
+            return True
+        self.error(
+            path,
+            f"{shown(text)} is outside the dates a postmortem can have; expected a date "
+            f"from {EARLIEST_DATE} to {LATEST_DATE}",
+        )
+        return False
 
     def boolean(self, value: Any, path: str) -> bool | None:
         if value is None:
             return None
         if isinstance(value, str) and value.lower() in _TRUE | _FALSE:
             return value.lower() in _TRUE
-        self.error(path, f"'{value}' is not true or false; expected true or false")
+        self.error(path, f"{kind_of(value)} is not true or false; expected true or false")
         return None
 
     def choice(self, value: Any, path: str, options: tuple[str, ...], default: str) -> str:
@@ -229,7 +268,7 @@ class FieldReader:
         if text.lower() not in options:
             self.error(
                 path,
-                f"'{text}' is not allowed{suggest(text.lower(), options)}; "
+                f"{shown(text)} is not allowed{suggest(text.lower(), options)}; "
                 f"expected one of {', '.join(options)}",
             )
             return default

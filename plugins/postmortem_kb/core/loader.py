@@ -7,6 +7,7 @@ the fields mean is `validate.py`'s business.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -61,8 +62,13 @@ def discover_postmortem_files(source_dir: Path) -> list[Path]:
 
 
 def display_name(path: Path, source_dir: Path) -> str:
-    """`postmortems/2019/x.md`: the path as the author sees it in the repo."""
-    return (Path(source_dir.name) / path.relative_to(source_dir)).as_posix()
+    """`postmortems/2019/x.md`: the path as the author sees it in the repo.
+
+    A name that is not UTF-8 shows its odd bytes escaped (`x\\xff.md`): Python keeps them as
+    lone surrogates, which no page, JSON file or terminal can encode.
+    """
+    name = (Path(source_dir.name) / path.relative_to(source_dir)).as_posix()
+    return os.fsencode(name).decode("utf-8", "backslashreplace")
 
 
 def read_text_file(path: Path, display: str) -> str:

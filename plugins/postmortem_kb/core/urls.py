@@ -13,7 +13,9 @@ import posixpath
 
 from .formatting import slugify
 
-#: Pages with one instance per site.
+#: Pages with one instance per site. The home page is `docs/index.md` when one is written
+#: for the build's audience, else generated (`site/home.py`).
+HOME_URI = "index.md"
 INCIDENTS_URI = "incidents/index.md"
 GALLERY_URI = "gallery/index.md"
 ONBOARDING_URI = "onboarding/index.md"

@@ -12,9 +12,10 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import re
+from pathlib import Path
 from typing import Any
 
-from .fields import DATE_PATTERN, ID_PATTERN, FieldReader, kind_of, suggest, zone_for
+from .fields import DATE_PATTERN, ID_PATTERN, FieldReader, kind_of, shown, suggest, zone_for
 from .loader import RawPostmortem
 from .model import (
     FOLLOW_UP_STATUSES,
@@ -62,11 +63,14 @@ TEXT_LIST_FIELDS = (
 
 
 def normalise_severity(value: str, scale: tuple[str, ...]) -> str | None:
-    """`sev1`, `Sev 1`, `SEV_1` → `SEV-1` when that is on the scale; None if unknown."""
+    """`sev1`, `Sev 1`, `SEV_1`, `sev01` → `SEV-1` when that is on the scale; None if unknown.
+
+    Leading zeros are stripped as text, not by `int()`, which refuses more than 4,300 digits.
+    """
     text = value.strip()
     shorthand = _SEVERITY_SHORTHAND.match(text)
     if shorthand:
-        text = f"SEV-{int(shorthand.group(1))}"
+        text = f"SEV-{shorthand.group(1).lstrip('0') or '0'}"
     for level in scale:
         if level.lower() == text.lower():
             return level
@@ -143,7 +147,7 @@ class IncidentValidator(FieldReader):
             if not ID_PATTERN.match(stem):
                 self.error(
                     "id",
-                    f"the file name '{stem}' is not a valid id; add "
+                    f"the file name {shown(stem)} is not a valid id; add "
                     "`id:` with lowercase letters, digits and hyphens",
                 )
             return stem
@@ -151,7 +155,7 @@ class IncidentValidator(FieldReader):
         if not ID_PATTERN.match(text):
             self.error(
                 "id",
-                f"'{text}' is not a valid id; expected lowercase letters, "
+                f"{shown(text)} is not a valid id; expected lowercase letters, "
                 "digits and hyphens, starting with a letter or digit",
             )
         return text
@@ -164,7 +168,7 @@ class IncidentValidator(FieldReader):
         if level is None:
             self.error(
                 "severity",
-                f"'{text}' is not on the severity scale; expected one of "
+                f"{shown(text)} is not on the severity scale; expected one of "
                 f"{', '.join(self.settings.severities)}",
             )
         return level
@@ -177,7 +181,7 @@ class IncidentValidator(FieldReader):
         if self.settings.triggers and trigger not in self.settings.triggers:
             self.warning(
                 "trigger",
-                f"unknown trigger '{text}'"
+                f"unknown trigger {shown(text)}"
                 f"{suggest(trigger, self.settings.triggers)}; expected one of "
                 f"{', '.join(self.settings.triggers)}",
             )
@@ -247,7 +251,7 @@ class IncidentValidator(FieldReader):
         if clock:
             hour, minute, second = (int(part or 0) for part in clock.groups())
             if hour > 23 or minute > 59 or second > 59:
-                self.error(path, f"'{text}' is not a real time; expected HH:MM")
+                self.error(path, f"{shown(text)} is not a real time; expected HH:MM")
                 return None
             if previous is not None:
                 base = previous.at
@@ -288,20 +292,27 @@ class IncidentValidator(FieldReader):
         file = self.text(item.get("file"), f"{path}.file")
         if not link and not file:
             self.error(path, "has neither `link` nor `file`; expected one of them")
-        if file and not self.evidence_file_exists(file):
-            self.error(
-                f"{path}.file",
-                f"'{file}' does not exist next to the postmortem; "
-                "expected a path relative to this file",
-            )
+        problem = self.evidence_file_problem(file) if file else None
+        if problem:
+            self.error(f"{path}.file", f"{problem}; expected a path relative to this file")
             return None
         return Evidence(caption, link, file) if caption else None
 
-    def evidence_file_exists(self, file: str) -> bool:
-        folder = self.raw.path.parent.resolve()
-        target = (folder / file).resolve()
-        source_root = self.settings.source_dir.resolve()
-        return target.is_file() and source_root in target.parents
+    def evidence_file_problem(self, file: str) -> str | None:
+        """Why `file` is not a file beside the postmortem (inside the source folder), or None.
+
+        The name is the author's: the operating system may refuse it outright (too long, a
+        NUL character, a symbolic link loop), and that is a problem with this field like a
+        missing file, never a crash.
+        """
+        try:
+            target = (self.raw.path.parent.resolve() / file).resolve()
+            inside = self.settings.source_dir.resolve() in target.parents
+            if inside and target.is_file():
+                return _active_content_problem(file, target)
+        except (OSError, ValueError, RuntimeError) as error:
+            return f"{shown(file)} cannot be a file name: {_path_refusal(file, error)}"
+        return f"{shown(file)} does not exist next to the postmortem"
 
     def follow_ups(self, value: Any) -> tuple[FollowUp, ...]:
         return self.each(value, "follow_ups", self.one_follow_up, FOLLOW_UP_FIELDS)
@@ -323,13 +334,13 @@ class IncidentValidator(FieldReader):
         ids = self.text_list(value, path)
         for index, item in enumerate(ids):
             if not ID_PATTERN.match(item):
-                self.error(f"{path}[{index}]", f"'{item}' is not an incident id")
+                self.error(f"{path}[{index}]", f"{shown(item)} is not an incident id")
         return ids
 
     def single_id(self, value: Any, path: str) -> str | None:
         text = self.text(value, path)
         if text is not None and not ID_PATTERN.match(text):
-            self.error(path, f"'{text}' is not an incident id")
+            self.error(path, f"{shown(text)} is not an incident id")
         return text
 
     def links(self, value: Any) -> dict[str, str]:
@@ -368,6 +379,17 @@ _REQUIRED_HINT = {
 }
 
 
+def _path_refusal(file: str, error: Exception) -> str:
+    """What the operating system holds against a file name, in words."""
+    if "\x00" in file:
+        return "it contains a NUL character"
+    if isinstance(error, RuntimeError):  # pathlib's word for a symbolic link loop
+        return "it runs into a symbolic link loop"
+    if isinstance(error, OSError) and error.strerror:
+        return error.strerror.lower()
+    return str(error)
+
+
 def _is_before(entry: TimelineEntry, previous: TimelineEntry) -> bool:
     """Out of order? A date-only entry stands for its whole day, so it compares by day."""
     if entry.date_only or previous.date_only:
@@ -386,3 +408,22 @@ def validate_postmortem(
     validator = IncidentValidator(raw, settings, roles)
     incident = validator.validate()
     return incident, validator.problems
+
+
+#: Evidence types a browser runs script in when the file is opened from the site: they are
+#: copied as they are, outside the pages' sanitizer and Content-Security-Policy.
+_ACTIVE_SUFFIXES = frozenset({".html", ".htm", ".xhtml", ".xht", ".xml", ".js", ".mjs", ".svgz"})
+#: What makes an SVG active: scripts, event handlers, embedded HTML, script URLs.
+_ACTIVE_SVG = re.compile(rb"<\s*script|<\s*foreignobject|\son[a-z]+\s*=|javascript:|<!entity", re.I)
+
+
+def _active_content_problem(file: str, target: Path) -> str | None:
+    """Why an evidence file could run script when opened from the site, or None."""
+    suffix = target.suffix.lower()
+    if suffix in _ACTIVE_SUFFIXES:
+        return (f"{shown(file)} is a {suffix} file, which a browser runs script in; expected an"
+                " image (PNG, JPEG, GIF, WebP, plain SVG), a PDF or a text file")
+    if suffix == ".svg" and _ACTIVE_SVG.search(target.read_bytes()):
+        return (f"{shown(file)} is an SVG with scripts, event handlers or embedded HTML; expected"
+                " a plain drawing: export it again as PNG or a plain SVG")
+    return None

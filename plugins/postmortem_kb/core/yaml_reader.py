@@ -12,10 +12,17 @@ the fallback where PyYAML was built without it.
 Every scalar comes back as a `str` (or `None` for an empty or `null` plain scalar); the
 validator converts per field, where it knows whether a value is a date, a time, a bool or
 text. Each value's line is recorded under its dotted path (`timeline[2].at`).
+
+Characters YAML refuses (control characters pasted from a terminal) are found before the
+parser runs, which would name only an offset into the text; so are the ones it reads as line
+breaks though editors and our line numbers do not (U+0085, U+2028, U+2029), which would
+otherwise shift every line reported after them. Each is a problem naming its line, column
+and the field whose value holds it.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +33,16 @@ _EVENT_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 #: Deeper than any field of the format needs (about 4); low enough to refuse bombs early.
 MAX_DEPTH = 20
 _NULLS = {"", "~", "null", "Null", "NULL"}
+#: What YAML refuses (C0 and C1 controls but tab and line breaks, DEL, lone surrogates, the
+#: two non-characters) plus what it reads as a line break that no editor shows as one.
+_UNREADABLE = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufffe\uffff]"
+)
+_LINE_BREAK_NAMES = {
+    "\x85": "next-line character",
+    "\u2028": "line separator",
+    "\u2029": "paragraph separator",
+}
 
 
 class YamlProblem(Exception):
@@ -67,6 +84,7 @@ def parse_yaml(text: str, line_offset: int = 0) -> ParsedYaml:
 
     `line_offset` is added to every reported line (front matter starts after the `---`).
     """
+    _reject_unreadable_characters(text, line_offset)
     _reject_tab_indent(text, line_offset)
     parsed = ParsedYaml(data=None)
     stack: list[_Frame] = []
@@ -184,6 +202,57 @@ def _set_key(frame: _Frame, key: Any, line: int | None, *, is_scalar: bool, plai
         raise YamlProblem(line, "duplicate key; each field may appear only once", where)
     frame.pending_key = key
     frame.pending_key_line = line or 0
+
+
+def _reject_unreadable_characters(text: str, line_offset: int) -> None:
+    found = _UNREADABLE.search(text)
+    if found is None:
+        return
+    position, character = found.start(), found.group()
+    column = position - text.rfind("\n", 0, position)
+    raise YamlProblem(
+        text.count("\n", 0, position) + 1 + line_offset,
+        f"invisible {_character_name(character)} U+{ord(character):04X} at column {column}, "
+        "probably pasted with the text; expected printable text: delete it",
+        _field_holding(text, position),
+    )
+
+
+def _character_name(character: str) -> str:
+    if character in _LINE_BREAK_NAMES:
+        return _LINE_BREAK_NAMES[character]
+    if "\ud800" <= character <= "\udfff":
+        return "unpaired surrogate"
+    if character in "\ufffe\uffff":
+        return "non-character"
+    return "control character"
+
+
+def _field_holding(text: str, position: int) -> str:
+    """The path of the value holding `text[position]`; "" when no value holds it.
+
+    The text is parsed again with that character swapped for a private-use one, which YAML
+    accepts and the text does not contain (and every other unreadable one for a space): the
+    value the marker lands in names the field.
+    """
+    marker = next((chr(code) for code in range(0xE000, 0xF900) if chr(code) not in text), "")
+    if not marker:
+        return ""  # the text holds every private-use character: no marker is left
+    clean = _UNREADABLE.sub(" ", f"{text[:position]}{marker}{text[position + 1 :]}")
+    try:
+        data = parse_yaml(clean).data
+    except YamlProblem:
+        return ""
+    pending: list[tuple[str, Any]] = [("", data)]
+    while pending:
+        path, value = pending.pop()
+        if isinstance(value, str) and marker in value:
+            return path
+        if isinstance(value, dict):
+            pending.extend((f"{path}.{key}" if path else key, item) for key, item in value.items())
+        elif isinstance(value, list):
+            pending.extend((f"{path}[{index}]", item) for index, item in enumerate(value))
+    return ""
 
 
 def _reject_tab_indent(text: str, line_offset: int) -> None:

@@ -3,13 +3,25 @@
 Events, one job each:
 - `on_startup`: remember whether this is `serve` (live preview builds are not swapped).
 - `on_config`: turn the typed options into core `Settings`; point `site_dir` at a fresh
-  staging folder so a failing build never touches the published site.
+  staging folder so a failing build never touches the published site (the site's build
+  lock is held from here until it is published or discarded: see `site/publish.py`);
+  have the `tables` extension align columns with `align` (the sanitizer drops `style`).
 - `on_pre_build`: load, validate and plan the site (before MkDocs cleans any folder), and
   report every problem at once; start updating the search index in a worker process, so
   whoosh runs on another core while MkDocs renders pages.
-- `on_files`: add the generated pages and evidence files.
+- `on_files`: first leave out the hand-written pages of `docs/` that are not for this
+  audience (their files and their nav entries), then add the generated pages and evidence
+  files.
+- `on_page_content`: first pass every page's HTML (and its table of contents) through the
+  sanitizer: it is made from author text, generated pages' and hand-written ones alike.
 - `on_page_content` / `on_page_context`: fill in each generated page's HTML blocks (see
-  `render.py`), the searchable ones before the search plugin reads the page, the rest after.
+  `render.py`, which sanitized them), the searchable ones before the search plugin reads
+  the page, the rest after.
+- `on_env`: a public build leaves out every non-Markdown file of `docs/` that no page of the
+  build links to (every page's HTML exists by now; static files are copied right after).
+- `on_post_page` / `on_post_template`: put the page's Content-Security-Policy in its head
+  (`content_policy.py`); not under `serve`, whose live-reload script is inline and new on
+  every request.
 - `on_post_build`: collect the search index update and write data files (feeds, JSON) at
   the default priority; then, after every other plugin has written its output (search
   index), run the public leak guard over every output file and swap the staging folder
@@ -21,24 +33,31 @@ Events, one job each:
 from __future__ import annotations
 
 import logging
+import posixpath
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Literal
 
+from jinja2 import Environment
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, CombinedEvent, event_priority, get_plugin_logger
-from mkdocs.structure.files import File, Files
+from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
+from mkdocs.structure.toc import AnchorLink
 from mkdocs.utils import CountHandler
 from mkdocs.utils.templates import TemplateContext
 
 from ..core import urls
+from ..core.sanitize import MARKDOWN_TABLES_CONFIG, sanitize_html
 from ..core.settings import Settings, settings_from_config
 from ..search.service import IndexUpdate, IndexUpdateError, start_index_update
+from ..site.content_policy import with_content_security_policy
+from ..site.hand_written import drop_from_nav, linked_paths
 from ..site.plan import SitePlan, plan_site
 from ..site.public_guard import find_public_leaks
-from ..site.publish import discard, publish, staging_dir_for
+from ..site.publish import PublishError, Staging, stage
 from ..site.render import RenderedPage, fill_blocks
 from .config import PostmortemsConfig
 
@@ -63,8 +82,7 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
         self.plan: SitePlan | None = None
         #: src_uri → the HTML after a page's search mark, while the search plugin reads it.
         self.unsearched_tails: dict[str, str] = {}
-        self.final_site_dir: Path | None = None
-        self.staging_dir: Path | None = None
+        self.staging: Staging | None = None
         self.warning_counter: CountHandler | None = None
         self.index_update: IndexUpdate | None = None
 
@@ -78,10 +96,16 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
             extra = config.extra_css if uri.endswith(".css") else config.extra_javascript
             if uri not in extra:
                 extra.append(uri)
+        if "tables" in config.markdown_extensions:
+            config.mdx_configs.setdefault("tables", {}).update(MARKDOWN_TABLES_CONFIG)
         if self.config.atomic and not self.is_serve:
-            self.final_site_dir = Path(config.site_dir)
-            self.staging_dir = staging_dir_for(self.final_site_dir)
-            config.site_dir = str(self.staging_dir)
+            site_dir = Path(config.site_dir)
+            try:
+                self.staging = stage(site_dir, on_wait=lambda lock: log.info(
+                    f"Waiting for another build of {site_dir} to finish (it holds {lock})"))
+            except PublishError as error:
+                raise PluginError(str(error)) from None
+            config.site_dir = str(self.staging.folder)
         if config.strict:
             # MkDocs aborts on warnings only after on_post_build; count them ourselves so
             # a strict build with warnings is never swapped into place.
@@ -102,9 +126,39 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
         self.plan = plan_site(self.settings, overrides)
         report_problems(self.plan, self.settings)
         self._stop_index_update()  # a `serve` rebuild never runs two writers on one index
-        self.index_update = start_index_update(self.settings, self.plan.documents)
+        if not self.settings.is_public:
+            # The public index is updated only once the leak guard has passed (see
+            # `_guard_and_publish`); the internal one alongside the page rendering.
+            self.index_update = start_index_update(self.settings, self.plan.documents)
 
-    def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:
+    # First: a plugin that reads the pages in on_files (tags, blog, i18n) never sees a page
+    # this audience leaves out.
+    @event_priority(100)
+    def _leave_out_other_audiences(self, files: Files, *, config: MkDocsConfig) -> Files:
+        """Remove the hand-written pages not for this audience, and their nav entries.
+
+        A page the plan does not know (it appeared after `on_pre_build`) is left out too:
+        a page is in a build only when its audience says so.
+        """
+        assert self.plan is not None and self.settings is not None
+        audience = self.settings.audience
+        included = {page.uri for page in self.plan.hand_written if page.is_for(audience)}
+        left_out = [file for file in files.documentation_pages(inclusion=InclusionLevel.all)
+                    if file.src_dir == config.docs_dir and file.src_uri not in included]
+        for file in left_out:
+            files.remove(file)
+        if config.nav is not None:
+            # A generated page may take a left-out page's place (the home page): keep its entry.
+            gone = {file.src_uri for file in left_out} - self.plan.pages.keys()
+            config.nav = drop_from_nav(config.nav, gone)
+        listed = sorted(file.src_uri for file in left_out if not file.inclusion.is_excluded())
+        if listed:
+            other = "internal" if self.settings.is_public else "public"
+            log.info(f"{audience} site: left out {len(listed)} {other} page(s): "
+                     f"{', '.join(listed)}")
+        return files
+
+    def _add_generated_files(self, files: Files, *, config: MkDocsConfig) -> Files:
         assert self.plan is not None
         for uri, page in self.plan.pages.items():
             existing = files.get_file_from_path(uri)
@@ -115,7 +169,23 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
             files.append(File.generated(config, uri, abs_src_path=str(source)))
         return files
 
-    def on_page_content(self, html: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:
+    on_files = CombinedEvent(_leave_out_other_audiences, _add_generated_files)
+
+    # First: the HTML is still all Markdown made from author text; other plugins may add
+    # their own after this, which is not author text.
+    @event_priority(50)
+    def _sanitize_content(
+        self, html: str, *, page: Page, config: MkDocsConfig, files: Files
+    ) -> str:
+        """Rebuild the page's HTML, and the titles of its table of contents (the theme prints
+        them as HTML), from the sanitizer's allowlist."""
+        for item in _walk_toc(page.toc):
+            item.title = sanitize_html(item.title)
+        return sanitize_html(html)
+
+    def _fill_searchable_blocks(
+        self, html: str, *, page: Page, config: MkDocsConfig, files: Files
+    ) -> str:
         """Fill in the HTML blocks the client search indexes (key facts, …); set aside the
         part of the page after its `search_ends_here()` mark until the search plugin is done."""
         generated = self._generated(page)
@@ -123,6 +193,8 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
             return html
         searched, self.unsearched_tails[page.file.src_uri] = generated.split_for_search(html)
         return fill_blocks(searched, generated.blocks, searchable=True)
+
+    on_page_content = CombinedEvent(_sanitize_content, _fill_searchable_blocks)
 
     # After mkdocs-material's search plugin (priority 0) has read `page.content`: the blocks
     # it must not index (lists, timelines, follow-ups) are not even parsed by it.
@@ -136,20 +208,62 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
             page.content = fill_blocks(content, generated.blocks, searchable=False)
         return context
 
+    def on_post_page(self, output: str, *, page: Page, config: MkDocsConfig) -> str:
+        if self.is_serve:
+            return output
+        return with_content_security_policy(output, page.content or "")
+
+    def on_post_template(
+        self, output_content: str, *, template_name: str, config: MkDocsConfig
+    ) -> str:
+        """The theme's own pages (`404.html`) get the policy too."""
+        if self.is_serve or not template_name.endswith(".html"):
+            return output_content
+        return with_content_security_policy(output_content)
+
     def _generated(self, page: Page) -> RenderedPage | None:
         return self.plan.pages.get(page.file.src_uri) if self.plan is not None else None
 
+    # Last: another plugin's on_env may still change a page's HTML, and the links a page
+    # ends up with are the ones that count. MkDocs copies static files right after on_env.
+    @event_priority(-100)
+    def on_env(self, env: Environment, *, config: MkDocsConfig, files: Files) -> Environment:
+        """Leave out of a public build every non-Markdown file of `docs/` no page links to.
+
+        Every page of a public build is public by now (`on_files`), so a file is public when
+        any page links to it; one linked only from an internal page stays internal. The
+        files the theme loads because the config names them stay too.
+        """
+        assert self.settings is not None
+        if not self.settings.is_public:
+            return env
+        linked = files_named_by_config(config)
+        for file in files.documentation_pages(inclusion=InclusionLevel.all):
+            if file.page is not None and file.page.content is not None:
+                linked |= linked_paths(self._final_html(file.page), file.page.url)
+        unlinked = [file for file in files if file.src_dir == config.docs_dir
+                    and not file.is_documentation_page() and file.dest_uri not in linked]
+        for file in unlinked:
+            files.remove(file)
+        listed = sorted(file.src_uri for file in unlinked if not file.inclusion.is_excluded())
+        if listed:
+            log.info(f"public site: left out {len(listed)} file(s) no public page links to: "
+                     f"{', '.join(listed)}")
+        return env
+
+    def _final_html(self, page: Page) -> str:
+        """A page's HTML with every part it will have, blocks not filled in yet included."""
+        html = page.content or ""
+        generated = self._generated(page)
+        if generated is None:
+            return html
+        tail = self.unsearched_tails.get(page.file.src_uri, "")
+        return "".join([html, tail, *(block.html for block in generated.blocks.values())])
+
     def _write_data_files(self, *, config: MkDocsConfig) -> None:
         assert self.plan is not None and self.settings is not None
-        assert self.index_update is not None
-        update, self.index_update = self.index_update, None
-        try:
-            stats = update.wait()
-        except IndexUpdateError as error:
-            # The index is a cache outside the site: warn (`--strict` fails), still publish.
-            log.warning(f"Search index ({self.settings.audience}): {error}")
-        else:
-            log.info(f"Search index ({self.settings.audience}): {stats}")
+        if self.index_update is not None:
+            self._finish_index_update()
         for uri, content in self.plan.data_files.items():
             target = Path(config.site_dir) / uri
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -161,20 +275,40 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
         assert self.plan is not None and self.settings is not None
         if self.settings.is_public:
             guard_public_site(self.plan, config)
-        if self.staging_dir is None or self.final_site_dir is None:
-            return
         if self.warning_counter is not None and self.warning_counter.get_counts():
             return  # MkDocs aborts next; on_build_error discards the staging folder
-        publish(self.staging_dir, self.final_site_dir)
-        log.info(f"Published the {self.settings.audience} site to {self.final_site_dir}")
+        if self.settings.is_public:
+            # Only text that passed the guard reaches the public index: `pmkb search
+            # --audience public` answers from it without scanning again.
+            self.index_update = start_index_update(self.settings, self.plan.documents)
+            self._finish_index_update()
+        if self.staging is None:
+            return
+        staging, self.staging = self.staging, None  # a failed publish discards it itself
+        try:
+            staging.publish()
+        except PublishError as error:
+            raise PluginError(str(error)) from None
+        log.info(f"Published the {self.settings.audience} site to {staging.site_dir}")
         self._detach_counter()
 
     on_post_build = CombinedEvent(_write_data_files, _guard_and_publish)
 
+    def _finish_index_update(self) -> None:
+        assert self.index_update is not None and self.settings is not None
+        update, self.index_update = self.index_update, None
+        try:
+            stats = update.wait()
+        except IndexUpdateError as error:
+            # The index is a cache outside the site: warn (`--strict` fails), still publish.
+            log.warning(f"Search index ({self.settings.audience}): {error}")
+        else:
+            log.info(f"Search index ({self.settings.audience}): {stats}")
+
     def on_build_error(self, *, error: Exception) -> None:
         self._stop_index_update()
-        if self.staging_dir is not None:
-            discard(self.staging_dir)
+        if self.staging is not None:
+            self.staging.discard()
             log.error("The build failed; the previously published site was left in place.")
         self._detach_counter()
 
@@ -187,6 +321,12 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
         if self.warning_counter is not None:
             logging.getLogger("mkdocs").removeHandler(self.warning_counter)
             self.warning_counter = None
+
+
+def _walk_toc(items: Iterable[AnchorLink]) -> Iterator[AnchorLink]:
+    for item in items:
+        yield item
+        yield from _walk_toc(item.children)
 
 
 def report_problems(plan: SitePlan, settings: Settings) -> None:
@@ -210,11 +350,23 @@ def report_problems(plan: SitePlan, settings: Settings) -> None:
         )
 
 
+def files_named_by_config(config: MkDocsConfig) -> set[str]:
+    """`docs/` files the theme loads because the config names them: `extra_css`,
+    `extra_javascript`, `extra_templates`, the theme's `logo` and `favicon`."""
+    named = [*config.extra_css, *map(str, config.extra_javascript), *config.extra_templates,
+             config.theme.get("logo"), config.theme.get("favicon")]
+    return {posixpath.normpath(path).lstrip("/") for path in named
+            if isinstance(path, str) and path and "://" not in path}
+
+
 def guard_public_site(plan: SitePlan, config: MkDocsConfig) -> None:
-    """Scan every file of the built public site; any leak stops the build, unpublished."""
-    hand_written = [path.read_text(encoding="utf-8", errors="replace")
-                    for path in Path(config.docs_dir).rglob("*.md")]
-    leaks = find_public_leaks(plan, Path(config.site_dir), hand_written)
+    """Scan every file of the built public site; any leak stops the build, unpublished.
+
+    Public text that is not an incident (public hand-written pages, the gallery's lessons,
+    the organisation and contact) is in `plan.public_texts`: private strings it mentions are
+    public on purpose. An internal page's text is not, so it never switches the scan off.
+    """
+    leaks = find_public_leaks(plan, Path(config.site_dir))
     for leak in leaks:
         log.error(str(leak))
     if leaks:

@@ -14,8 +14,12 @@ aside by the same preprocessors that render it).
 * `internal_parts`: the text of every internal block and span (the leak scan's private strings);
 * `raw_html`: raw HTML the renderer would pass through (tags, comments, declarations), told
   apart from code blocks and character references by which processor stashed it;
+* `unsafe`: what no public text may carry even as Markdown: attribute lists that add a handler
+  or a style, link and image targets with a scheme other than http, https or mailto, and text
+  that this renderer escaped but another would take for a tag (a Markdown export is read by
+  other renderers too);
 * `look_alikes`: text outside code that looks like internal markup but is not parsed as such,
-  after NFKC and with every Unicode format character removed (zero-width and bidi marks).
+  read as the leak scan reads it (`deny.visible_nfkc`: no zero-width or bidi marks, NFKC).
 
 Applied to the *cut* public text, any internal part or look-alike means the cut and the renderer
 disagree, and the projection refuses the text with an error naming file and field. The rendered
@@ -25,10 +29,10 @@ HTML is thrown away: pages are rendered later, from the cut text, by MkDocs.
 from __future__ import annotations
 
 import functools
+import html
 import re
-import unicodedata
 import xml.etree.ElementTree as etree
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,6 +42,8 @@ from markdown.extensions import Extension
 from markdown.inlinepatterns import InlineProcessor
 from markdown.preprocessors import Preprocessor
 from markdown.treeprocessors import Treeprocessor
+
+from .visible_text import visible_nfkc
 
 #: The extensions a text is read with when the site's own are not known (mkdocs.yml's).
 DEFAULT_EXTENSIONS = (
@@ -56,6 +62,12 @@ _ANY_OPENING = re.compile(r"^ {0,3}:{3,}[ \t]*[^\s:]")
 _SPAN_ATTRIBUTES = re.compile(r"\{:?[^{}\n]*?(?<=[{\s:])\.internal(?!\w)[^{}\n]*\}", re.IGNORECASE)
 _LOOK_ALIKE = re.compile(r":{3,}|\{[^{}]*\.internal(?!\w)", re.IGNORECASE)
 _CODE_TAGS = frozenset({"code", "pre", "kbd", "samp"})
+#: The start of a tag, comment or declaration. No closing `>` is needed: public texts are
+#: joined into one document (an export, a feed), where a `>` further on can close it.
+_HTML_LIKE = re.compile(r"<[A-Za-z/!?][^\s<>]{0,30}")
+_URL_ATTRIBUTES = frozenset({"href", "src", "action", "poster", "cite", "data", "xlink:href"})
+#: None: a relative link or a fragment.
+_SAFE_SCHEMES = frozenset({None, "http", "https", "mailto"})
 
 
 @dataclass(frozen=True)
@@ -65,6 +77,7 @@ class MarkdownReading:
     internal_parts: tuple[str, ...] = ()
     raw_html: tuple[str, ...] = ()
     look_alikes: tuple[str, ...] = ()
+    unsafe: tuple[str, ...] = ()
 
 
 @dataclass
@@ -72,20 +85,15 @@ class _Findings:
     internal_parts: list[str] = field(default_factory=list)
     raw_html: list[str] = field(default_factory=list)
     look_alikes: list[str] = field(default_factory=list)
+    unsafe: list[str] = field(default_factory=list)
 
     def reading(self) -> MarkdownReading:
         return MarkdownReading(
             tuple(dict.fromkeys(part for part in self.internal_parts if part.strip())),
             tuple(self.raw_html),
             tuple(self.look_alikes),
+            tuple(dict.fromkeys(self.unsafe)),
         )
-
-
-def without_format_characters(text: str) -> str:
-    """NFKC, with every Unicode format character (Cf: zero-width, bidi marks) removed."""
-    return "".join(
-        char for char in unicodedata.normalize("NFKC", text) if unicodedata.category(char) != "Cf"
-    )
 
 
 class MarkdownReader:
@@ -147,8 +155,9 @@ class InternalMarkupExtension(Extension):
         md.inlinePatterns.register(
             _RecordingInlineHtml(html_inline, md, self.findings), "html", 90
         )
-        # After inline processing (20), when every text node holds its final text.
-        md.treeprocessors.register(_LookAlikeFinder(md, self.findings), "pmkb_look_alikes", 15)
+        # After inline processing (20), when every text node holds its final text, and after
+        # attribute lists (8) have put their attributes on the elements.
+        md.treeprocessors.register(_TextChecker(md, self.findings), "pmkb_text_checker", 5)
 
 
 class _InternalBlockProcessor(BlockProcessor):
@@ -271,7 +280,9 @@ def _describe(html: object) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-class _LookAlikeFinder(Treeprocessor):
+class _TextChecker(Treeprocessor):
+    """Walks the rendered tree: internal spans, look-alikes, unsafe links and attributes."""
+
     def __init__(self, md: markdown.Markdown, findings: _Findings) -> None:
         super().__init__(md)
         self.findings = findings
@@ -285,6 +296,8 @@ class _LookAlikeFinder(Treeprocessor):
             # A span's text as rendered (code and escapes restored); a block's source text
             # was recorded when it was parsed.
             self.findings.internal_parts.append("".join(element.itertext()))
+        if not internal:
+            self.findings.unsafe.extend(_unsafe_attributes(element))
         if element.tag not in _CODE_TAGS:
             if not internal:
                 self._check(element.text)
@@ -296,5 +309,28 @@ class _LookAlikeFinder(Treeprocessor):
     def _check(self, text: str | None) -> None:
         if not text:
             return
-        for match in _LOOK_ALIKE.finditer(without_format_characters(text)):
+        visible = visible_nfkc(text)
+        for match in _LOOK_ALIKE.finditer(visible):
             self.findings.look_alikes.append(match.group())
+        # Text this renderer escaped, but that another Markdown renderer (a reader of an
+        # exported document, a feed reader) would take for a tag.
+        for match in _HTML_LIKE.finditer(visible):
+            self.findings.unsafe.append(f"text that starts a tag (`{match.group()}`)")
+
+
+def _unsafe_attributes(element: etree.Element) -> Iterator[str]:
+    """Handlers and styles an attribute list put on an element, and link targets whose scheme
+    is not http, https or mailto (relative and `#` links have none)."""
+    for name, value in element.attrib.items():
+        lowered = name.lower()
+        if lowered.startswith("on") or lowered in {"style", "srcdoc", "formaction"}:
+            yield f"attribute `{name}`"
+        elif lowered in _URL_ATTRIBUTES and _scheme(value) not in _SAFE_SCHEMES:
+            yield f"link to `{_describe(value)}`"
+
+
+def _scheme(url: str) -> str | None:
+    """The scheme a browser would read: entities decoded, controls and spaces dropped."""
+    cleaned = "".join(char for char in html.unescape(url) if char > " " and char != "\x7f")
+    match = re.match(r"([A-Za-z][A-Za-z0-9+.-]*):", cleaned)
+    return match.group(1).lower() if match else None

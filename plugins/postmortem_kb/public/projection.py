@@ -139,6 +139,14 @@ class _PublicTexts:
                 f"raw HTML is not allowed in public text (found {', '.join(reading.raw_html[:3])});"
                 " write Markdown instead",
             )
+        if reading.unsafe:
+            found = ", ".join(reading.unsafe[:3])
+            self._error(
+                field,
+                line,
+                f"public text cannot carry {found}; expected plain Markdown with http(s) or"
+                " mailto links",
+            )
         if reading.internal_parts:
             self._error(
                 field,

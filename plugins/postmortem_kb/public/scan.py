@@ -15,8 +15,15 @@ Prose, where handles are looked for: HTML/XML text and the human-readable attrib
 `title`, `content`, `aria-label`, `placeholder`), outside `<code>`, `<pre>`, `<kbd>`,
 `<samp>`, `<script>`, `<style>`; JSON string values read the same way (or as Markdown, outside
 code, when they hold no HTML); plain-text files. Never CSS or JavaScript, and never code: a
-`@retry` in a code span neither gets a role nor fails the build. E-mail addresses, IPv4
-addresses, `deny` patterns and private strings are looked for in every reading.
+`@retry` in a code span neither gets a role nor fails the build. E-mail addresses, internal IP
+addresses, credentials, `deny` patterns and private strings are looked for in every reading,
+each reading `normalise`d first (invisible characters removed, NFKC), so an address broken up
+by a zero-width character is found as the reader sees it. Reports mask every match in their
+excerpt, which is cut from the normalised reading.
+
+Allowed values (the `allow` option, the `contact`) are shown on purpose: a deny-pattern match
+that is exactly one of them is no leak. They never exempt a private string: a value the
+knowledge base keeps private stays a leak, whatever the configuration allows.
 
 Vendored theme files: mkdocs-material's bundled JavaScript, source maps and stylesheets carry
 e-mail addresses (licence headers) and CSS at-rules (`@media`). A site file byte-identical to
@@ -26,6 +33,7 @@ name and content. Any other file, even a theme file changed by one byte, is scan
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import gzip
 import hashlib
@@ -111,18 +119,21 @@ def scan_site(
     deny: Sequence[str],
     private_strings: Mapping[str, str],
     *,
+    allow: Iterable[str] = (),
     vendored: VendoredFiles | None = None,
 ) -> list[Leak]:
     """Every leak in the site: deny-pattern matches and private strings, in names and content.
 
     `deny` holds the configured regexes (the built-in rules are always added);
-    `private_strings` maps a value to its label, e.g. from `collect_private_strings`.
-    `vendored` defaults to the installed theme packages.
+    `private_strings` maps a value to its label, e.g. from `collect_private_strings`; `allow`
+    holds values a deny pattern may match (see module docstring). `vendored` defaults to the
+    installed theme packages.
     """
     scanner = _Scanner(
         BUILTIN_DENY_RULES + compile_deny(deny),
         PrivateMatcher(private_strings),
         installed_theme_files() if vendored is None else vendored,
+        frozenset(normalise(value).lower() for value in allow),
     )
     leaks: list[Leak] = []
     for path in _files_under(site_dir):
@@ -153,11 +164,16 @@ class _Reading:
 
 class _Scanner:
     def __init__(
-        self, rules: Sequence[DenyRule], private: PrivateMatcher, vendored: VendoredFiles
+        self,
+        rules: Sequence[DenyRule],
+        private: PrivateMatcher,
+        vendored: VendoredFiles,
+        allowed: frozenset[str],
     ) -> None:
         self._rules = rules
         self._private = private
         self._vendored = vendored
+        self._allowed = allowed  # normalised, lower case
         self._names_seen: set[str] = set()
 
     def scan_file(self, path: Path, relative: str) -> Iterator[Leak]:
@@ -171,10 +187,17 @@ class _Scanner:
             data, suffix = _gunzip(data), PurePosixPath(path.stem).suffix.lower()
         seen: set[tuple[str, str]] = set()
         for reading in _readings(data, suffix):
-            for kind, start, end, key in self._matches(reading):
+            found = list(self._matches(reading))
+            if not found:
+                continue
+            # Masked in excerpts: whatever any rule finds, even a prose-only one where this
+            # reading does not report it (a handle beside an address in a page's source).
+            prose = dataclasses.replace(reading, prose=True)
+            spans = [(start, end) for _, start, end, _ in self._matches(prose)]
+            for kind, start, end, key in found:
                 if (kind, key) not in seen:
                     seen.add((kind, key))
-                    yield Leak(shown, kind, self._excerpt(reading.text, start, end))
+                    yield Leak(shown, kind, _excerpt(reading.text, start, end, spans))
 
     def _scan_names(self, relative: str) -> Iterator[Leak]:
         parts = relative.split("/")
@@ -196,30 +219,29 @@ class _Scanner:
         """(kind, start, end, key for de-duplication) of every match in one reading."""
         for rule in self._rules:
             if reading.prose or not rule.prose_only:
-                for match in rule.finditer(reading.text):
-                    yield (
-                        f"deny pattern {rule.name}",
-                        match.start(),
-                        match.end(),
-                        match.group().lower(),
-                    )
+                for kind, match in rule.finditer(reading.text):
+                    key = match.group().lower()
+                    if key not in self._allowed:
+                        yield f"deny pattern {kind}", match.start(), match.end(), key
         for found in self._private.find(reading.text.lower(), whole_words=not reading.binary):
             label = self._private.labels[found.needle]
             yield label, found.start, found.end, label
 
-    def _excerpt(self, text: str, start: int, end: int) -> str:
-        """Some context either side of text[start:end], every match in that window masked.
-
-        The window is matched as a whole, so a private value that runs across the edge of
-        the reported match (a deny pattern inside a private name) is masked entirely too.
-        """
-        left = max(0, start - 30)
-        window = text[left : end + 30]
-        spans = [(s, e) for _, s, e, _ in self._matches(_Reading(window, prose=True))]
-        return f"…{_mask_spans(window, [*spans, (start - left, end - left)])}…"
-
     def _masked(self, reading: _Reading) -> str:
         return _mask_spans(reading.text, [(s, e) for _, s, e, _ in self._matches(reading)])
+
+
+def _excerpt(text: str, start: int, end: int, spans: Iterable[tuple[int, int]]) -> str:
+    """Some context either side of text[start:end], every match (`spans`) in it masked.
+
+    The spans are the matches in the whole text, cut to the window: a value that runs across
+    an edge of the window, or of the reported match, is masked as far as it shows.
+    """
+    left, right = max(0, start - 30), end + 30
+    shown = [
+        (max(s, left) - left, min(e, right) - left) for s, e in spans if s < right and e > left
+    ]
+    return f"…{_mask_spans(text[left:right], shown)}…"
 
 
 def _mask_spans(text: str, spans: list[tuple[int, int]]) -> str:

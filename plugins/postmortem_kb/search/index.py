@@ -14,13 +14,22 @@ generation is never pulled out from under itself.
 Ranking: BM25F over stemmed text, with query-time boosts that put title, key learning and
 summary (and tags, services and trigger as words) above the narrative text. Free words are
 OR-ed, each matched word adding to the score; `tag:`, `service:`, `severity:`, `trigger:`
-and `status:` terms are exact filters, AND-ed (a leading `-` excludes).
+and `status:` terms are exact filters, AND-ed (a leading `-` excludes); `title:`,
+`summary:`, `key_learning:` and `text:` search one ranked field. Any other `name:` is read as
+plain words: the query parser only ever sees the ranked text fields, so a query can neither
+reach a stored-only or date field (whoosh fails on those) nor be mistaken for index damage.
+
+A query is turned into a whoosh query before the index is touched; only failures while
+reading the index count as damage and trigger a rebuild. A cache folder that cannot be
+written (not a folder, read-only, vanished) is a `SearchCacheError` naming the folder: a
+rebuild cannot help there, the user has to.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import difflib
+import functools
 import gc
 import json
 import os
@@ -52,6 +61,14 @@ _WRITE_LOCK = "MAIN_WRITELOCK"  # whoosh's lock file for the default index name
 #: People ask questions: "certificates?" is a word and a question mark, never whoosh's
 #: one-character wildcard (which would silently drop the word from the ranking).
 _QUESTION_MARKS = re.compile(r"\?")
+#: Characters no query means: control characters, and lone surrogates (undecodable bytes in
+#: the command line), which whoosh could not even encode as a term.
+_UNSEARCHABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+#: Longer queries are refused: whoosh's query parser takes time quadratic in a word's length
+#: (100,000 characters took over a minute), and a question needs far fewer.
+MAX_QUERY_CHARS = 1000
+#: What to do about a cache folder that cannot hold the index.
+CACHE_ADVICE = "make it a folder you can write, or set the `cache_dir` option to one"
 #: How many hits are re-ranked by coordination: limit times factor, at least the minimum.
 _POOL_FACTOR, _MIN_POOL = 3, 20
 #: Query-time boosts: what a postmortem is about outranks what merely happened in it.
@@ -111,6 +128,23 @@ _MARK_END = "\x03"
 
 class SearchIndexError(Exception):
     """The index cannot be searched (missing or unreadable); `update()` rebuilds it."""
+
+
+class SearchQueryError(ValueError):
+    """A request that cannot be searched as asked; the message says what is expected."""
+
+
+class SearchCacheError(Exception):
+    """The cache folder cannot hold an index: not a folder, not writable, or gone.
+
+    Unlike damage, a rebuild cannot repair this, so it is never retried; the message names
+    the folder and what to do, for `pmkb search` and the build's warning alike.
+    """
+
+    def __init__(self, folder: Path, error: OSError) -> None:
+        #: What the operating system said, e.g. `NotADirectoryError: Not a directory`.
+        self.reason = f"{type(error).__name__}: {error.strerror or error}"
+        super().__init__(f"{folder}: cannot hold the search index ({self.reason}); {CACHE_ADVICE}")
 
 
 @dataclass(frozen=True)
@@ -182,6 +216,7 @@ def severity_key(severity: str) -> str:
 
 def parse_query(text: str) -> ParsedQuery:
     """Split `tag:dns service:"auth api" -severity:sev4 cert expiry` into filters and words."""
+    text = _UNSEARCHABLE.sub(" ", text)
     include: list[tuple[str, str]] = []
     exclude: list[tuple[str, str]] = []
 
@@ -197,7 +232,7 @@ def parse_query(text: str) -> ParsedQuery:
 
 
 def _normalise_filter_value(field_name: str, value: str) -> str:
-    value = value.strip().lower()
+    value = _UNSEARCHABLE.sub(" ", value).strip().lower()
     return severity_key(value) if field_name == "severity" else value
 
 
@@ -215,6 +250,17 @@ class SearchRequest:
     severity: str | None = None
     since: dt.date | None = None
     limit: int = 10
+
+    def __post_init__(self) -> None:
+        # Refused here, before the index is touched: whoosh would fail on them only while
+        # searching, where a failure looks like damage to the index.
+        if len(self.query) > MAX_QUERY_CHARS:
+            raise SearchQueryError(
+                f"the query is {len(self.query):,} characters long; expected at most "
+                f"{MAX_QUERY_CHARS:,}: the words that matter"
+            )
+        if self.limit < 1:
+            raise SearchQueryError(f"the limit is {self.limit}; expected at least 1")
 
 
 class SearchIndex:
@@ -273,19 +319,26 @@ class SearchIndex:
     def rebuild(
         self, documents: Iterable[SearchDocument], *, reason: str = "rebuild requested"
     ) -> IndexStats:
-        """Index `documents` into a fresh generation, switch to it, drop the old ones."""
+        """Index `documents` into a fresh generation, switch to it, drop the old ones.
+
+        Raises `SearchCacheError` when the folder cannot be written: the one failure a
+        rebuild cannot get past.
+        """
         self.close()
-        self.directory.mkdir(parents=True, exist_ok=True)
-        generation = Path(tempfile.mkdtemp(prefix=_GENERATION_PREFIX, dir=self.directory))
-        whoosh_index = index.create_in(str(generation), _schema())
-        writer = whoosh_index.writer(limitmb=128)
-        count = 0
-        for document in documents:
-            writer.add_document(**_index_fields(document))
-            count += 1
-        writer.commit()
-        self._write_pointer(generation.name)
-        self._remove_old_generations(keep=generation.name)
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            generation = Path(tempfile.mkdtemp(prefix=_GENERATION_PREFIX, dir=self.directory))
+            whoosh_index = index.create_in(str(generation), _schema())
+            writer = whoosh_index.writer(limitmb=128)
+            count = 0
+            for document in documents:
+                writer.add_document(**_index_fields(document))
+                count += 1
+            writer.commit()
+            self._write_pointer(generation.name)
+            self._remove_old_generations(keep=generation.name)
+        except OSError as error:
+            raise SearchCacheError(self.directory, error) from None
         return IndexStats(added=count, rebuilt=True, reason=reason)
 
     def _apply_changes(self, whoosh_index: Any, wanted: dict[str, SearchDocument]) -> IndexStats:
@@ -326,11 +379,12 @@ class SearchIndex:
         Raises `SearchIndexError` when there is no usable index.
         """
         parsed = _with_filters(parse_query(request.query), request)
+        ranked = _ranked_query(parsed.text)  # before the index is read: never "damage"
         whoosh_index = self._open()
 
         def run() -> list[SearchResult]:
             with whoosh_index.searcher() as searcher:
-                return _run_search(searcher, parsed, request.since, request.limit)
+                return _run_search(searcher, parsed, ranked, request.since, request.limit)
 
         return _guarded(run)
 
@@ -344,7 +398,10 @@ class SearchIndex:
                 corrected = _corrected_query(searcher, request.query)
                 if corrected is not None:
                     retry = _with_filters(parse_query(corrected), request)
-                    if not _run_search(searcher, retry, request.since, 1):
+                    found = _run_search(
+                        searcher, retry, _ranked_query(retry.text), request.since, 1
+                    )
+                    if not found:
                         corrected = None
                 reader = searcher.reader()
                 tag_names = [_text_of(term) for term in reader.lexicon("tag")]
@@ -549,8 +606,9 @@ def _filter_term(field_name: str, value: str) -> Any:
 
 
 def _run_search(
-    searcher: Any, parsed: ParsedQuery, since: dt.date | None, limit: int
+    searcher: Any, parsed: ParsedQuery, ranked: Any, since: dt.date | None, limit: int
 ) -> list[SearchResult]:
+    """Run `parsed` (its free text already turned into `ranked` by `_ranked_query`)."""
     filters = [_filter_term(name, value) for name, value in parsed.include]
     if since is not None:
         filters.append(query.DateRange("date", dt.datetime.combine(since, dt.time()), None))
@@ -565,7 +623,6 @@ def _run_search(
         )
         return [_result(hit, 0.0) for hit in hits]
 
-    ranked = _text_query(searcher, parsed.text)
     if ranked is query.NullQuery:
         return []  # words, but none that can match anything (only operators, stop words)
     words = {_term_text(term) for _, term in ranked.iter_all_terms()}
@@ -596,15 +653,31 @@ def _coordinated(hit: Any, words: set[str]) -> float:
     return round(float(hit.score) * len(matched) / max(len(words), 1), 6)
 
 
-def _text_query(searcher: Any, text: str) -> Any:
-    """The ranked query for free text: any word may match, each one adds to the score."""
+def _ranked_query(text: str) -> Any:
+    """The ranked query for free text: any word may match, each one adds to the score.
+
+    The parser knows only the ranked text fields, so `date:2024` or `url:x` are words (its
+    fields plugin turns an unknown `name:` back into text) rather than a query on a date or
+    stored-only field, which whoosh would fail on deep inside the search.
+    """
     parser = qparser.MultifieldParser(
-        list(FIELD_BOOSTS),
-        searcher.schema,
-        fieldboosts=FIELD_BOOSTS,
-        group=qparser.OrGroup,
+        list(FIELD_BOOSTS), _ranked_schema(), fieldboosts=FIELD_BOOSTS, group=qparser.OrGroup
     )
-    return _with_skipping(parser.parse(text))
+    try:
+        ranked = parser.parse(text)
+    except Exception:
+        # whoosh's parser trips over some tangles of operators (`NOT\tAND x`, an IndexError
+        # deep inside it). The query is then read as its words alone, lower-cased so that
+        # none of them is an operator.
+        ranked = parser.parse(" ".join(re.findall(r"[^\W_]+", text.lower())))
+    return _with_skipping(ranked)
+
+
+@functools.lru_cache(maxsize=1)
+def _ranked_schema() -> Any:
+    """The index schema cut down to the fields a query may name (see `_ranked_query`)."""
+    full = _schema()
+    return fields.Schema(**{name: full[name] for name in FIELD_BOOSTS})
 
 
 def _with_skipping(node: Any) -> Any:
@@ -693,6 +766,9 @@ def _query_words(parsed: ParsedQuery) -> list[str]:
     return re.findall(r"[^\W_]{3,}", parsed.text.lower())
 
 
+#: Longer "words" are not spell-checked: whoosh's Levenshtein automaton grows with the word
+#: (one of 1,000 letters took seconds), and no word anyone types is that long.
+_MAX_CORRECTED_WORD = 40
 # A word to spell-check: letters only, and not a field name such as `title:`.
 _WORD_NOT_FIELD = re.compile(r"\b[^\W\d_]+\b(?!:)")
 
@@ -719,7 +795,7 @@ def _corrected_query(searcher: Any, query_text: str) -> str | None:
     def fix_word(match: re.Match[str]) -> str:
         word = match.group()
         lowered = word.lower()
-        if len(lowered) < 3 or lowered in STOP_WORDS:
+        if not 3 <= len(lowered) <= _MAX_CORRECTED_WORD or lowered in STOP_WORDS:
             return word
         if reader.frequency("vocabulary", lowered):
             return word

@@ -5,6 +5,11 @@ Matched terms are set in bold only when asked (`highlight=True`, which the CLI p
 stdout is a terminal), so piped output stays free of escape codes, like grep's. Index text
 comes from postmortem files, so control characters are dropped before anything is printed:
 a title cannot move the cursor or recolour the terminal.
+
+Titles and snippets are plain text in both forms, never HTML (the index holds Markdown
+reduced to its words), so there is nothing for the HTML sanitizer to do here: escaping them
+would show `a &lt; b` in a terminal. A program that puts the JSON into a web page must insert
+them as text (`textContent`), as it would any other text.
 """
 
 from __future__ import annotations
@@ -19,7 +24,9 @@ from .index import SearchResult, Suggestions
 
 _BOLD = "\x1b[1m"
 _RESET = "\x1b[0m"
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+#: Control characters, and lone surrogates (undecodable bytes of a command-line query, which
+#: a UTF-8 terminal could not print).
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 _INDENT = "    "
 
 

@@ -3,7 +3,9 @@
 The build and `pmkb search` both go through here. The index lives in
 `<cache_dir>/<audience>/`, never in the site, and holds only that audience's search
 documents. `SearchIndex.update` re-indexes only what changed and rebuilds a damaged index,
-so a search never fails because of the cache.
+so a search never fails because of the cache's contents. A cache folder that cannot hold an
+index (`SearchCacheError`) is for the user to fix: `pmkb search` says so in one line, and a
+build warns and publishes the site anyway.
 
 A build does not wait for the index: `start_index_update` runs `update_index` in a worker
 process while MkDocs renders pages, and the build collects its stats at the end.
@@ -23,7 +25,9 @@ from pathlib import Path
 from ..core.settings import Settings
 from .documents import SearchDocument
 from .index import (
+    CACHE_ADVICE,
     IndexStats,
+    SearchCacheError,
     SearchIndex,
     SearchIndexError,
     SearchRequest,
@@ -138,6 +142,9 @@ def _update_index_in_worker(settings: Settings, connection: Connection) -> None:
     result: IndexStats | str
     try:
         result = update_index(settings, documents)
+    except SearchCacheError as error:
+        # `wait()` names the folder; this says what went wrong there and what to do.
+        result = f"{error.reason}; {CACHE_ADVICE}"
     except Exception as error:
         result = "".join(traceback.format_exception_only(error)).strip()
     connection.send(result)
@@ -153,14 +160,45 @@ def _worker_death(exitcode: int | None) -> str:
 def search_library(
     settings: Settings, documents: list[SearchDocument], request: SearchRequest
 ) -> SearchAnswer:
-    """Update the index (building it when missing), then answer `request` from it."""
+    """Update the index (building it when missing), then answer `request` from it.
+
+    An index damaged or removed between the update and the search is rebuilt once and asked
+    again; should that fail too, the `SearchIndexError` names the folder. A folder that
+    cannot hold an index raises `SearchCacheError`.
+    """
     with SearchIndex(index_dir(settings)) as index:
         index.update(documents)
         try:
-            results = index.search(request)
+            return _answer(index, request)
         except SearchIndexError:
             index.rebuild(documents, reason="the index was damaged during the search")
-            results = index.search(request)
-        if results:
-            return SearchAnswer(results)
-        return SearchAnswer(results, index.suggest(request))
+        try:
+            return _answer(index, request)
+        except SearchIndexError as error:
+            raise SearchIndexError(
+                f"{index.directory}: {error}, again right after a rebuild; is another program "
+                "changing that folder? Run the search again once it is left alone"
+            ) from None
+
+
+def search_built_index(settings: Settings, request: SearchRequest) -> SearchAnswer:
+    """Answer `request` from the index as the last build left it, without updating it.
+
+    For the public audience: its index is written only after a build's leak guard passed, so
+    it holds nothing a guard has not seen. No index yet is a `SearchIndexError` saying how to
+    make one.
+    """
+    with SearchIndex(index_dir(settings)) as index:
+        if not index.exists():
+            raise SearchIndexError(
+                f"{index.directory}: no {settings.audience} search index yet; build the"
+                f" {settings.audience} site first (pmkb build --audience {settings.audience})"
+            )
+        return _answer(index, request)
+
+
+def _answer(index: SearchIndex, request: SearchRequest) -> SearchAnswer:
+    results = index.search(request)
+    if results:
+        return SearchAnswer(results)
+    return SearchAnswer(results, index.suggest(request))

@@ -6,6 +6,9 @@ bar with its own `<title>` (a tooltip on hover). Text is drawn in `currentColor`
 page's own font, so it follows the theme's light and dark schemes. A chart never stands
 alone: the page puts the same values in a table next to it.
 
+Charts go into pages through the sanitizer, so their markup keeps to its allowlist (no
+`style`: `assets/pmkb.css` lets a chart shrink to the page's width).
+
 The markup has no blank line, so Markdown keeps it as one raw HTML block, and every label
 is escaped here: callers pass plain text.
 """
@@ -77,8 +80,7 @@ def stacked_bar_chart(
         f'<figure class="pmkb-chart" id="{escape(chart_id)}">',
         f'<svg role="img" aria-label="{escape(title)}" '
         f'aria-describedby="{escape(chart_id)}-desc" viewBox="0 0 {width} {height}" '
-        f'width="{width}" height="{height}" '
-        f'style="max-width: 100%; height: auto" font-size="{_FONT_SIZE}" fill="currentColor">',
+        f'width="{width}" height="{height}" font-size="{_FONT_SIZE}" fill="currentColor">',
         f"<title>{escape(title)}</title>",
         f'<desc id="{escape(chart_id)}-desc">{escape(description)}</desc>',
     ]

@@ -3,24 +3,29 @@
 The document is rendered from the `PublicIncident` only — title, date, duration, customer
 impact, summary, public timeline, what we fixed, public follow-ups — and closes with the
 knowledge base's apology. HTML is one self-contained file (inline stylesheet, no scripts,
-fonts or images from anywhere) that opens offline. Before it is handed over, the document
+fonts or images from anywhere) that opens offline: its body passes the sanitizer, and its
+Content-Security-Policy lets nothing run or load. Before it is handed over, the document
 passes the same leak guard as the public site.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import tempfile
 from pathlib import Path
 
 import markdown
 
 from ..core.fields import suggest
+from ..core.sanitize import MARKDOWN_TABLES_CONFIG, sanitize_html
 from ..public.deny import Leak
 from .plan import SitePlan
 from .public_guard import find_public_leaks
 from .render import PageRenderer
 
 FORMATS = ("md", "html")
+#: How the leak guard labels a match in a file's name rather than in its content.
+_NAME_LEAK = "file name: "
 _MARKDOWN_EXTENSIONS = ["tables", "sane_lists"]
 
 
@@ -43,7 +48,11 @@ def export_incident(plan: SitePlan, incident_id: str, fmt: str = "md") -> str:
         "export.md.j2", "export.md", public=public, settings=plan.settings
     ).resolved()
     if fmt == "html":
-        body = markdown.markdown(document, extensions=_MARKDOWN_EXTENSIONS)
+        body = sanitize_html(markdown.markdown(
+            document,
+            extensions=_MARKDOWN_EXTENSIONS,
+            extension_configs={"tables": MARKDOWN_TABLES_CONFIG},
+        ))
         document = renderer.render(
             "export.html.j2", "export.html", public=public, body=body
         ).markdown
@@ -64,6 +73,14 @@ def _why_not_exportable(plan: SitePlan, incident_id: str) -> str:
 
 
 def _leaks_in(plan: SitePlan, document: str, name: str) -> list[Leak]:
+    """Every leak in the document's text, each reported under `name`.
+
+    The export hands over text only (on stdout, or into the file `-o` names), so the name of
+    the temporary file the guard reads is not scanned: it holds the id, and an id that
+    defaults to the file stem matches the source file's name, which is rightly private.
+    """
     with tempfile.TemporaryDirectory(prefix="pmkb-export-") as folder:
         (Path(folder) / name).write_text(document, encoding="utf-8")
-        return find_public_leaks(plan, Path(folder))
+        leaks = find_public_leaks(plan, Path(folder))
+    return [dataclasses.replace(leak, file=name) for leak in leaks
+            if not leak.kind.startswith(_NAME_LEAK)]

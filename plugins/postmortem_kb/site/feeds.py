@@ -6,12 +6,15 @@ passes `PublicIncident`s (the allowlist), an internal build the validated `Incid
 * `feed.xml` (RSS 2.0) and `feed.json` (JSON Feed 1.1) list the newest `FEED_ITEMS`
   `status: published` incidents, newest first (a feed tells what is new; a library of
   10,000 incidents would otherwise make every reader download all of them): title, link,
-  date, tags, the key learning and the summary rendered to HTML. The internal feed marks
+  date, tags, the key learning and the summary rendered to HTML, which passes the sanitizer
+  like every page (feed readers differ in what they strip). The internal feed marks
   internal-only text the way the pages do.
 * `incidents.json` holds every incident of the audience, newest first. Public: exactly the
   fields of `PublicIncident`. Internal: every field of `Incident` (drafts too, with their
   `status`) except the source line numbers. Dates and timestamps are ISO 8601 strings,
-  durations whole seconds. It is written compact: it is data for programs, and large.
+  durations whole seconds. It is written compact: it is data for programs, and large. It
+  holds no HTML: text fields are the authors' Markdown, for a program to render (and
+  sanitize) or show as text.
 
 Links: with the config's `site_url` every link is absolute. Without it the feeds are still
 written, with links relative to the site root (where the feeds live): feed readers resolve
@@ -39,6 +42,7 @@ from ..core import urls
 from ..core.fields import zone_for
 from ..core.formatting import escape_html
 from ..core.model import Incident, PublicIncident
+from ..core.sanitize import MARKDOWN_TABLES_CONFIG, sanitize_html
 from ..core.settings import Settings
 from ..public.internal_markup import mark_internal
 
@@ -110,7 +114,12 @@ def incident_link(settings: Settings, incident_id: str) -> str:
 def content_html(item: FeedItem) -> str:
     """The summary as HTML; the key learning, else the title, when there is no summary."""
     if item.summary:
-        return markdown.markdown(item.summary, extensions=list(FEED_MARKDOWN_EXTENSIONS))
+        html = markdown.markdown(
+            item.summary,
+            extensions=list(FEED_MARKDOWN_EXTENSIONS),
+            extension_configs={"tables": MARKDOWN_TABLES_CONFIG},
+        )
+        return sanitize_html(html)
     return f"<p>{escape_html(item.key_learning or item.title)}</p>"
 
 

@@ -2,9 +2,10 @@
 
 `plan_site()` is the whole core pipeline in one readable function, and the only thing the
 MkDocs plugin and the CLI call to know what a build contains. It returns plain data: the
-Markdown of every generated page, the files to copy, the problems found. For the public
-audience every page is rendered from `PublicIncident`s; the internal `Incident`s are kept
-only to tell the leak guard which strings must never appear.
+Markdown of every generated page (the home page too, unless `docs/` has one for the
+audience), the hand-written pages with their audiences, the files to copy, the problems found.
+For the public audience every page is rendered from `PublicIncident`s; the internal
+`Incident`s are kept only to tell the leak guard which strings must never appear.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from ..search.related import compute_related
 from .actions import action_pages
 from .feeds import feed_files
 from .gallery import gallery_pages, lesson_texts, load_gallery
+from .hand_written import HandWrittenPage, read_hand_written_pages, written_home_page
+from .home import home_page
 from .indexes import index_pages
 from .insights import insights_pages
 from .listing import ListingEntry, listing
@@ -78,8 +81,11 @@ class SitePlan:
     #: The audience's search documents (for the whoosh index) and related incidents by id.
     documents: list[SearchDocument] = field(default_factory=list)
     related: dict[str, list[str]] = field(default_factory=dict)
-    #: Text written for the public that is not an incident (the gallery's external lessons):
-    #: the leak guard counts it as public, like the hand-written pages.
+    #: Every hand-written page of `docs/` with its audience (the plugin leaves out the others).
+    hand_written: list[HandWrittenPage] = field(default_factory=list)
+    #: Text written for the public that is not an incident (the gallery's external lessons,
+    #: the public hand-written pages, the organisation and contact): the leak guard counts it
+    #: as public. Internal pages are not in it: their text must not switch the scan off.
     public_texts: list[str] = field(default_factory=list)
 
     @property
@@ -149,6 +155,15 @@ def plan_site(settings: Settings, overrides_dir: Path | None = None) -> SitePlan
         )
         plan.pages.update(action_pages(kb.incidents, renderer, settings.build_date))
         plan.files.update(evidence_files(kb.incidents, settings.source_dir))
+    if settings.docs_dir is not None:
+        plan.hand_written = read_hand_written_pages(settings.docs_dir, problems)
+    plan.public_texts.extend(page.text for page in plan.hand_written if page.is_for("public"))
+    plan.public_texts.append(settings.organisation_name)
+    if settings.contact is not None:
+        plan.public_texts.append(settings.contact.text)
+    if written_home_page(plan.hand_written, settings.audience) is None:
+        # Last: the internal home links the sections generated above.
+        plan.pages[urls.HOME_URI] = home_page(settings, plan.entries, renderer, plan.pages)
     return plan
 
 

@@ -21,7 +21,9 @@ def find_public_leaks(
     """Every deny-pattern match and private string in the files under `output_dir`.
 
     `hand_written` is public text that is not an incident (the site's own pages and name):
-    strings that occur in it are public on purpose and not counted as leaks.
+    strings that occur in it are public on purpose and not counted as leaks. The `allow`
+    option and the `contact` are values a deny pattern may match; a private string stays a
+    leak even so.
     """
     settings = plan.settings
     public_names = [*hand_written, settings.site_name, settings.site_description,
@@ -29,4 +31,5 @@ def find_public_leaks(
     private = collect_private_strings(
         plan.kb.incidents, plan.view.public.values(), also_public=public_names
     )
-    return scan_site(output_dir, settings.deny, private)
+    contact = [settings.contact.text] if settings.contact else []
+    return scan_site(output_dir, settings.deny, private, allow=[*settings.allow, *contact])

@@ -12,7 +12,10 @@ mkdocs-material's search plugin has read the page, so it does not parse it eithe
 
 Values from YAML are escaped by the filters (`inline`, `text`; in HTML blocks Jinja's
 autoescape and `inline`): nothing a postmortem author writes becomes raw HTML except
-through Markdown the author wrote on purpose in a Markdown field.
+through Markdown the author wrote on purpose in a Markdown field. Escaping is not enough for
+HTML (a `javascript:` URL escapes to itself), so each HTML block passes the sanitizer as it
+is rendered, with every value in it; the plugin sanitizes the HTML MkDocs makes of the
+Markdown.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from ..core.formatting import (
     markdown_inline,
     title_front_matter,
 )
+from ..core.sanitize import sanitize_html
 from ..public.internal_markup import internal_parts, mark_internal
 
 OVERRIDES_SUBDIR = "pmkb"
@@ -52,7 +56,7 @@ _FILLED_BLOCK = re.compile(rf"<p[^>]*>({_TOKEN})</p>")
 #: A placeholder paragraph in the Markdown, maybe indented, maybe with its attribute line.
 _PLACEHOLDER = re.compile(rf"^( *)({_TOKEN})\n(?: *{re.escape(_UNSEARCHED)}\n)?", re.MULTILINE)
 #: Characters with a meaning in inline Markdown; a value without any is plain text.
-_INLINE_SYNTAX = re.compile(r"[\\`*_\[\]!<{~]")
+_INLINE_SYNTAX = re.compile(r"[\\`*_\[\]!<~]")
 #: A value starting like a Markdown block (heading, list, rule) is escaped to stay inline.
 _BLOCK_START = re.compile(r"^(#|[-+*](?=\s)|[0-9]+\.(?=\s))")
 
@@ -167,9 +171,9 @@ class PageRenderer:
             return urls.relative_url(page_uri, target_uri, self.directory_urls)
 
         def block(name: str, searchable: bool = False, **block_context: Any) -> str:
-            html = self.html_env.get_template(name).render(
+            html = sanitize_html(self.html_env.get_template(name).render(
                 link=url, page_uri=page_uri, **block_context
-            )
+            ))
             token = f"pmkb{self._nonce}b{len(page.blocks)}"
             page.blocks[token] = HtmlBlock(html.strip() + "\n", searchable)
             # Its own paragraph even where the template's line before does not end in a blank.
@@ -199,7 +203,8 @@ def _inline_html(keep: Callable[[str], str], value: object) -> Markup:
     return Markup(text)
 
 
-_inline_markdown = markdown.Markdown(extensions=["attr_list"])
+#: No extensions: an attribute list (`{onclick=…}`) in a value stays text.
+_inline_markdown = markdown.Markdown()
 
 
 def _convert_inline(text: str) -> str:

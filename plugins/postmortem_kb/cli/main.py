@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import logging
 import re
 import shutil
@@ -20,6 +21,7 @@ from mkdocs.config import load_config
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import Abort, ConfigurationError, PluginError
 
+from ..core.problems import Problem, in_reading_order
 from ..core.settings import Settings, settings_from_config
 from ..search.index import SearchCacheError, SearchIndexError, SearchQueryError, SearchRequest
 from ..search.output import format_no_results, format_results, results_as_json, use_highlighting
@@ -82,18 +84,54 @@ def cmd_new(args: argparse.Namespace) -> int:
 def cmd_check(args: argparse.Namespace) -> int:
     settings = load_settings("internal", args.config_file)
     plan = plan_site(settings)
-    for problem in sorted(plan.problems.items):
-        print(f"{problem.severity}: {problem}", file=sys.stderr)
-    errors, warnings = len(plan.problems.errors), len(plan.problems.warnings)
-    total = len(plan.kb.incidents) + len(plan.kb.skipped)
-    print(
-        f"{total} postmortem file(s): {len(plan.kb.incidents)} valid, "
-        f"{len(plan.view.public)} public; {errors} error(s), {warnings} warning(s)"
-    )
-    if plan.kb.skipped:
-        print("Not published because of errors: " + ", ".join(plan.kb.skipped))
+    problems = in_reading_order([*plan.problems.items, *plan.findings])
+    files = len(plan.kb.incidents) + len(plan.kb.skipped)
+    errors = sum(problem.is_error for problem in problems)
+    warnings = len(problems) - errors
+    if args.format == "json":
+        print(check_report_json(files, problems))
+    elif args.format == "github":
+        for problem in problems:
+            print(github_annotation(problem))
+    else:
+        for problem in problems:
+            print(f"{problem.severity}: {problem} [{problem.rule}]", file=sys.stderr)
+            if problem.suggestion:
+                print(f"    {problem.suggestion}", file=sys.stderr)
+        print(
+            f"{files} postmortem file(s): {len(plan.kb.incidents)} valid, "
+            f"{len(plan.view.public)} public; {errors} error(s), {warnings} warning(s)"
+        )
+        if plan.kb.skipped:
+            print("Not published because of errors: " + ", ".join(plan.kb.skipped))
     failed = errors > 0 or (args.strict and warnings > 0)
     return EXIT_PROBLEMS if failed else EXIT_OK
+
+
+def check_report_json(files: int, problems: Sequence[Problem]) -> str:
+    """`pmkb check --format json`: one object, every problem with its rule and level."""
+    return json.dumps({
+        "files": files,
+        "problems": [
+            {"file": p.file, "line": p.line, "field": p.field or None, "rule": p.rule,
+             "level": p.severity, "message": p.message, "suggestion": p.suggestion}
+            for p in problems
+        ],
+    }, indent=2, ensure_ascii=False)
+
+
+def github_annotation(problem: Problem) -> str:
+    """A GitHub Actions workflow command that annotates the file and line of a problem."""
+    def escaped(text: str, *, property_value: bool = False) -> str:
+        text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+        return text.replace(":", "%3A").replace(",", "%2C") if property_value else text
+
+    where = f"file={escaped(problem.file, property_value=True)}"
+    if problem.line:
+        where += f",line={problem.line}"
+    title = escaped(f"{problem.rule} {problem.field}".strip(), property_value=True)
+    message = problem.message + (f" ({problem.suggestion})" if problem.suggestion else "")
+    return f"::{problem.severity} {where},title={title}::{escaped(message)}"
 
 
 def cmd_build(args: argparse.Namespace) -> int:
@@ -215,6 +253,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = commands.add_parser("check", help="validate every postmortem file")
     check.add_argument("--strict", action="store_true", help="fail on warnings too")
+    check.add_argument("--format", choices=["text", "json", "github"], default="text",
+                       help="json: one object for tools; github: workflow annotations")
     check.set_defaults(run=cmd_check)
 
     build = commands.add_parser("build", help="build the site(s) and swap them into place")

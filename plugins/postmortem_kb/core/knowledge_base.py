@@ -29,6 +29,8 @@ class KnowledgeBase:
     roles: dict[str, str] = field(default_factory=dict)
     #: Display names of files that were not published because of errors.
     skipped: list[str] = field(default_factory=list)
+    #: `@handle` → the names `_roles.yml` gives that person (for the quality gate).
+    names: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def by_id(self) -> dict[str, Incident]:
         return {incident.id: incident for incident in self.incidents}
@@ -46,7 +48,7 @@ def load_knowledge_base(settings: Settings) -> KnowledgeBase:
             "folder not found; expected the folder holding the postmortem files",
         )
         return KnowledgeBase([], problems)
-    roles = load_roles(settings, problems)
+    roles, names = load_roles(settings, problems)
     incidents: list[Incident] = []
     skipped: list[str] = []
     for path in discover_postmortem_files(source_dir):
@@ -58,7 +60,7 @@ def load_knowledge_base(settings: Settings) -> KnowledgeBase:
     incidents = _drop_duplicate_ids(incidents, problems, skipped)
     incidents = _drop_broken_references(incidents, problems)
     incidents.sort(key=lambda incident: (incident.date, incident.id), reverse=True)
-    return KnowledgeBase(incidents, problems, roles, skipped)
+    return KnowledgeBase(incidents, problems, roles, skipped, names)
 
 
 def _load_one(

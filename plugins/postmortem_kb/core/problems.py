@@ -8,14 +8,14 @@ never takes valid incidents down with it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 #: The rule of every format problem: the file cannot be read as the format says.
 SCHEMA_RULE = "schema/format"
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True)
 class Problem:
     """One thing wrong with one file."""
 
@@ -38,6 +38,11 @@ class Problem:
     @property
     def is_error(self) -> bool:
         return self.severity == "error"
+
+
+def in_reading_order(problems: Iterable[Problem]) -> list[Problem]:
+    """File by file, top to bottom (problems without a line first), then by field and rule."""
+    return sorted(problems, key=lambda p: (p.file, p.line or 0, p.field, p.rule, p.message))
 
 
 @dataclass

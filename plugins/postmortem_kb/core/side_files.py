@@ -44,30 +44,46 @@ def read_side_file(settings: Settings, name: str, problems: Problems) -> FieldRe
     return FieldReader(display, data, lines, zone_for(settings))
 
 
-def load_roles(settings: Settings, problems: Problems) -> dict[str, str]:
-    """The KB-wide `@handle: role` map from `_roles.yml` (empty when absent)."""
+def load_roles(
+    settings: Settings, problems: Problems
+) -> tuple[dict[str, str], dict[str, tuple[str, ...]]]:
+    """The KB-wide `@handle: role` map from `_roles.yml`, and the names it gives people
+    (`{role, names: [...]}`), which let the quality gate recognise a person written without a
+    handle. Both empty when the file is absent."""
     reader = read_side_file(settings, ROLES_FILE, problems)
     if reader is None:
-        return {}
-    roles = read_roles(reader.data, "", reader)
+        return {}, {}
+    names: dict[str, tuple[str, ...]] = {}
+    roles = read_roles(reader.data, "", reader, names)
     problems.extend(reader.problems)
-    return roles
+    return roles, names
 
 
-def read_roles(value: Any, path: str, reader: FieldReader) -> dict[str, str]:
-    """A `@handle: role` mapping, from a file's `roles` or from `_roles.yml` (path "")."""
+def read_roles(
+    value: Any, path: str, reader: FieldReader, names: dict[str, tuple[str, ...]] | None = None
+) -> dict[str, str]:
+    """A `@handle: role` mapping, from a file's `roles` or from `_roles.yml` (path "").
+
+    An entry is a role, or `{role, names: [...]}`; the names go into `names` when given.
+    """
     if value is None:
         return {}
     if not isinstance(value, dict):
         reader.error(path, f"is {kind_of(value)}; expected a mapping of '@handle': role")
         return {}
     roles = {}
-    for handle, role in value.items():
+    for handle, entry in value.items():
         where = f"{path}.{handle}" if path else handle
         if not HANDLE_PATTERN.match(handle):
             reader.error(where, f"'{handle}' is not a handle; expected '@name' (quoted)")
             continue
-        text = reader.text(role, where, required=True)
-        if text is not None:
-            roles[handle] = text
+        if isinstance(entry, dict):
+            reader.unknown_fields(entry, where, ("role", "names"))
+            role = reader.text(entry.get("role"), f"{where}.role", required=True)
+            if names is not None:
+                names[handle] = reader.text_list(entry.get("names"), f"{where}.names")
+        else:
+            role = reader.text(entry, where, required=True)
+        if role is not None:
+            roles[handle] = role
     return roles

@@ -28,6 +28,7 @@ from .model import (
     Incident,
     PublicView,
     TimelineEntry,
+    Waiver,
 )
 from .problems import Problems
 from .settings import Settings
@@ -41,8 +42,11 @@ TOP_LEVEL_FIELDS = (
     "commander", "owner", "drafted", "published", "key_learning", "summary", "timeline",
     "contributors", "mitigators", "risks", "learnings", "surprises", "went_well",
     "went_wrong", "got_lucky", "five_whys", "evidence", "unknowns", "follow_ups", "related",
-    "recurrence_of", "links", "roles", "public", "body",
+    "recurrence_of", "links", "roles", "public", "waive", "body",
 )  # fmt: skip
+WAIVER_FIELDS = ("rule", "field", "reason")
+#: A quality rule id: `family/name` (the rules themselves are the quality gate's business).
+_RULE_ID = re.compile(r"^[a-z][a-z-]*/[a-z][a-z0-9-]*$")
 IMPACT_FIELDS = ("started", "detected", "mitigated", "resolved", "customer", "data_loss")
 TIMELINE_FIELDS = ("at", "event", "kind", "public")
 EVIDENCE_FIELDS = ("caption", "link", "file")
@@ -132,6 +136,7 @@ class IncidentValidator(FieldReader):
             "links": self.links(data.get("links")),
             "roles": {**self.kb_roles, **read_roles(data.get("roles"), "roles", self)},
             "public": self.public(data.get("public")),
+            "waivers": self.waivers(data.get("waive")),
             "body": (body or "").strip("\n"),
             "lines": dict(self.raw.lines),
         }
@@ -313,6 +318,20 @@ class IncidentValidator(FieldReader):
         except (OSError, ValueError, RuntimeError) as error:
             return f"{shown(file)} cannot be a file name: {_path_refusal(file, error)}"
         return f"{shown(file)} does not exist next to the postmortem"
+
+    def waivers(self, value: Any) -> tuple[Waiver, ...]:
+        return self.each(value, "waive", self.one_waiver, WAIVER_FIELDS)
+
+    def one_waiver(self, item: dict[str, Any], path: str) -> Waiver | None:
+        rule = self.text(item.get("rule"), f"{path}.rule", required=True)
+        reason = self.text(item.get("reason"), f"{path}.reason", required=True)
+        if rule is not None and not _RULE_ID.match(rule):
+            self.error(f"{path}.rule", f"{shown(rule)} is not a rule id; expected one such as"
+                       " `complete/analysis` (see `pmkb check` output)")
+            return None
+        if rule is None or reason is None:
+            return None
+        return Waiver(rule, reason, self.text(item.get("field"), f"{path}.field"))
 
     def follow_ups(self, value: Any) -> tuple[FollowUp, ...]:
         return self.each(value, "follow_ups", self.one_follow_up, FOLLOW_UP_FIELDS)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 
+from ..core.fields import suggest
 from ..core.model import Incident
 from ..core.problems import Problem
 from ..core.settings import QualityOptions
@@ -45,7 +46,21 @@ def check_quality(
             for rule, field, message, suggestion in found
             if not _waived(incident, rule, field)
         )
+        findings.extend(_unknown_waivers(incident))
     return findings
+
+
+def _unknown_waivers(incident: Incident) -> Iterator[Problem]:
+    """A waiver of a rule that does not exist waives nothing: say so (a typo, a renamed rule)."""
+    known = sorted(RULES_BY_ID)
+    for index, waiver in enumerate(incident.waivers):
+        if waiver.rule not in RULES_BY_ID:
+            field = f"waive[{index}].rule"
+            yield Problem(
+                incident.source, incident.line_of(field), field,
+                f"'{waiver.rule}' is not a rule{suggest(waiver.rule, known)}; expected a rule"
+                " id that `pmkb check` prints", "warning",
+            )
 
 
 _Finding = tuple[str, str, str, str | None]  # rule, field, message, suggestion

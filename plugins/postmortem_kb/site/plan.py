@@ -19,6 +19,7 @@ from ..core.model import Incident, PublicIncident
 from ..core.problems import Problem, Problems
 from ..core.settings import Settings
 from ..public.projection import preview_public, project_public
+from ..quality.gate import check_quality
 from ..search.documents import SearchDocument, search_documents
 from ..search.related import compute_related
 from .actions import action_pages
@@ -30,6 +31,7 @@ from .indexes import index_pages
 from .insights import insights_pages
 from .listing import ListingEntry, listing
 from .onboarding import load_paths, onboarding_pages
+from .quality_pages import quality_pages
 from .render import PageRenderer, RenderedPage
 
 
@@ -81,6 +83,9 @@ class SitePlan:
     #: The audience's search documents (for the whoosh index) and related incidents by id.
     documents: list[SearchDocument] = field(default_factory=list)
     related: dict[str, list[str]] = field(default_factory=dict)
+    #: The quality gate's findings (internal audience only): never MkDocs warnings, never
+    #: a reason to leave an incident out; `pmkb check` exits on them.
+    findings: list[Problem] = field(default_factory=list)
     #: Every hand-written page of `docs/` with its audience (the plugin leaves out the others).
     hand_written: list[HandWrittenPage] = field(default_factory=list)
     #: Text written for the public that is not an incident (the gallery's external lessons,
@@ -143,6 +148,10 @@ def plan_site(settings: Settings, overrides_dir: Path | None = None) -> SitePlan
     renderer = PageRenderer(
         overrides_dir, internal=not settings.is_public, directory_urls=settings.directory_urls
     )
+    if not settings.is_public:
+        plan.findings = check_quality(
+            kb.incidents, settings.quality, settings.severities, settings.build_date, kb.names
+        )
     plan.pages.update(incident_pages(plan, renderer))
     plan.pages.update(index_pages(plan.entries, renderer, settings.severities, settings.tags))
     plan.pages.update(gallery_pages(plan.entries, lessons, renderer, settings))
@@ -155,6 +164,9 @@ def plan_site(settings: Settings, overrides_dir: Path | None = None) -> SitePlan
         )
         plan.pages.update(action_pages(kb.incidents, renderer, settings.build_date))
         plan.files.update(evidence_files(kb.incidents, settings.source_dir))
+        plan.pages.update(quality_pages(
+            [*problems.items, *plan.findings], kb.skipped, set(kb.by_id()), renderer
+        ))
     if settings.docs_dir is not None:
         plan.hand_written = read_hand_written_pages(settings.docs_dir, problems)
     plan.public_texts.extend(page.text for page in plan.hand_written if page.is_for("public"))
@@ -190,6 +202,9 @@ def incident_pages(plan: SitePlan, renderer: PageRenderer) -> dict[str, Rendered
             )
         return pages
     by_id = plan.kb.by_id()
+    findings: dict[str, list[Problem]] = {}
+    for finding in plan.findings:
+        findings.setdefault(finding.file, []).append(finding)
     for incident in plan.kb.incidents:
         uri = urls.incident_uri(incident.id)
         pages[uri] = renderer.render(
@@ -204,6 +219,7 @@ def incident_pages(plan: SitePlan, renderer: PageRenderer) -> dict[str, Rendered
             public_reason=view.not_public.get(incident.id),
             public_tags=settings.public_tags,
             related=[by_id[ref] for ref in plan.related.get(incident.id, ()) if ref in by_id],
+            findings=findings.get(incident.source, []),
             evidence_path=evidence_links(incident).__getitem__,
         )
     return pages

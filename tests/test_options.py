@@ -31,6 +31,8 @@ def config_file(tmp_path: Path, **options: object) -> Path:
         ("build_date", "2024-13-01", "'2024-13-01' is not a date; expected YYYY-MM-DD"),
         ("title_pattern", "{title} on {day}", "unknown field 'day'; expected only {title}"),
         ("audience", "customers", "customers"),
+        ("quality", {"blameless": {"phrases": ["(unclosed"]}}, "is not a valid regular expression"),
+        ("quality", {"completeness": {"SEV-1": ["sumary"]}}, "sumary"),
     ],
 )
 def test_a_bad_option_fails_loading_and_names_the_option(

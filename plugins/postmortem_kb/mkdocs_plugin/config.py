@@ -45,8 +45,8 @@ class TimeZone(c.Type[str]):
         return name
 
 
-class DenyPatterns(c.ListOfItems[str]):
-    """Regexes that must compile and must not match empty text."""
+class RegexList(c.ListOfItems[str]):
+    """Regular expressions that must compile (`check` may ask more of them)."""
 
     def __init__(self) -> None:
         super().__init__(c.Type(str), default=[])
@@ -54,10 +54,26 @@ class DenyPatterns(c.ListOfItems[str]):
     def run_validation(self, value: object) -> list[str]:
         patterns = super().run_validation(value)
         try:
-            compile_deny(patterns)
-        except ValueError as exc:
+            self.check(patterns)
+        except (ValueError, re.error) as exc:
             raise c.ValidationError(str(exc)) from None
         return patterns
+
+    def check(self, patterns: list[str]) -> None:
+        for pattern in patterns:
+            try:
+                re.compile(pattern)
+            except re.error as error:
+                raise ValueError(
+                    f"{pattern!r} is not a valid regular expression: {error}"
+                ) from None
+
+
+class DenyPatterns(RegexList):
+    """Deny regexes: they must compile and must not match empty text (see `compile_deny`)."""
+
+    def check(self, patterns: list[str]) -> None:
+        compile_deny(patterns)
 
 
 class IsoDate(c.BaseConfigOption[str]):
@@ -103,24 +119,6 @@ class ContactAddress(c.Type[str]):
         except ValueError as exc:
             raise c.ValidationError(str(exc)) from None
         return contact
-
-
-class RegexList(c.ListOfItems[str]):
-    """Regular expressions that must compile."""
-
-    def __init__(self) -> None:
-        super().__init__(c.Type(str), default=[])
-
-    def run_validation(self, value: object) -> list[str]:
-        patterns = super().run_validation(value)
-        for pattern in patterns:
-            try:
-                re.compile(pattern)
-            except re.error as error:
-                raise c.ValidationError(
-                    f"{pattern!r} is not a valid regular expression: {error}"
-                ) from None
-        return patterns
 
 
 class BlamelessConfig(base.Config):

@@ -21,7 +21,7 @@ from bisect import bisect_right
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 
-from .markdown_reading import read_markdown
+from .markdown_reading import SPAN_ATTRIBUTES, read_markdown
 
 #: An `@handle` mention. Not preceded by a word character, `.`, `+`, `-`, `/` or `@`, so the
 #: `@` of an e-mail address (`a@b.com`) or of a URL path (`/@user`) is not a handle.
@@ -42,7 +42,6 @@ _INTERNAL_OPEN = re.compile(
 )
 _DIV_OPEN = re.compile(r"^\s*:{3,}\s*[^\s:]")
 _DIV_CLOSE = re.compile(r"^\s*:{3,}\s*$")
-_SPAN_ATTRIBUTES = re.compile(r"\{:?[^{}\n]*?(?<=[{\s:])\.internal(?!\w)[^{}\n]*\}", re.IGNORECASE)
 # An internal class left over once spans are gone: the author's span did not parse.
 _STRAY_SPAN_MARK = re.compile(r"\{:?[^{}\n]*?(?<=[{\s:])\.internal(?!\w)", re.IGNORECASE)
 _BACKTICKS = re.compile(r"`+")
@@ -354,7 +353,7 @@ def _internal_spans(text: str) -> list[tuple[int, int, int, int]]:
         if spans and opening < spans[-1][3]:
             continue  # nested inside a span already found
         closing = pairs[opening]
-        attributes = _SPAN_ATTRIBUTES.match(text, closing + 1)
+        attributes = SPAN_ATTRIBUTES.match(text, closing + 1)
         if attributes:
             spans.append((opening, opening + 1, closing, attributes.end()))
     return spans

@@ -59,7 +59,8 @@ _OPENING = re.compile(
 )
 _CLOSING = re.compile(r"^ {0,3}:{3,}[ \t]*$")
 _ANY_OPENING = re.compile(r"^ {0,3}:{3,}[ \t]*[^\s:]")
-_SPAN_ATTRIBUTES = re.compile(r"\{:?[^{}\n]*?(?<=[{\s:])\.internal(?!\w)[^{}\n]*\}", re.IGNORECASE)
+#: The attribute list that makes `[text]` an internal span: `{.internal}`, `{: .internal .x}`.
+SPAN_ATTRIBUTES = re.compile(r"\{:?[^{}\n]*?(?<=[{\s:])\.internal(?!\w)[^{}\n]*\}", re.IGNORECASE)
 _LOOK_ALIKE = re.compile(r":{3,}|\{[^{}]*\.internal(?!\w)", re.IGNORECASE)
 _CODE_TAGS = frozenset({"code", "pre", "kbd", "samp"})
 #: The start of a tag, comment or declaration. No closing `>` is needed: public texts are
@@ -214,7 +215,7 @@ class _InternalSpanProcessor(InlineProcessor):
         closing = _matching_bracket(data, m.end())
         if closing is None:
             return None, None, None
-        attributes = _SPAN_ATTRIBUTES.match(data, closing + 1)
+        attributes = SPAN_ATTRIBUTES.match(data, closing + 1)
         if attributes is None:
             return None, None, None
         span = etree.Element("span", {"class": _INTERNAL_CLASS})

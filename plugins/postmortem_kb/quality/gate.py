@@ -64,6 +64,8 @@ def _unknown_waivers(incident: Incident) -> Iterator[Problem]:
 
 
 _Finding = tuple[str, str, str, str | None]  # rule, field, message, suggestion
+#: Where a finding about a missing field points: what the family's requirement depends on.
+_CAUSE_FIELD = {"complete": "severity", "process": "date"}
 
 
 def _as_problem(
@@ -76,7 +78,13 @@ def _as_problem(
 ) -> Problem:
     rule = RULES_BY_ID[rule_id]
     error = rule.level == "error" and options.configured and incident.status != "draft"
-    line = incident.line_of(field) or incident.line_of(field.split("[", 1)[0].split(".")[0])
+    line = (
+        incident.line_of(field)
+        or incident.line_of(field.split("[", 1)[0].split(".")[0])
+        # A missing field has no line: point at what the requirement comes from.
+        or incident.line_of(_CAUSE_FIELD.get(rule.family, "title"))
+        or incident.line_of("title")
+    )
     return Problem(
         incident.source, line, field, message, "error" if error else "warning", rule_id, suggestion
     )

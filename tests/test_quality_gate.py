@@ -94,6 +94,9 @@ def test_the_internal_site_shows_findings_and_never_404s_a_broken_file(tmp_path:
     assert "This postmortem could not be built" in broken and "severity" in broken
     problems = site.read("problems/index.html")
     assert "blameless/blame-word" in problems and "postmortems/broken-one.md" in problems
+    # Each file links to its page: the incident's, or the page of a file that was not built.
+    assert 'href="../incidents/db-failover/"' in problems
+    assert 'href="../incidents/broken-one/"' in problems
     guide = site.read("writing-a-good-postmortem/index.html")
     assert "complete/impact-times" in guide and "Before" in guide
 

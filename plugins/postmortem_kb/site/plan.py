@@ -165,7 +165,7 @@ def plan_site(settings: Settings, overrides_dir: Path | None = None) -> SitePlan
         plan.pages.update(action_pages(kb.incidents, renderer, settings.build_date))
         plan.files.update(evidence_files(kb.incidents, settings.source_dir))
         plan.pages.update(quality_pages(
-            [*problems.items, *plan.findings], kb.skipped, set(kb.by_id()), renderer
+            [*problems.items, *plan.findings], kb.skipped, kb.incidents, renderer
         ))
     if settings.docs_dir is not None:
         plan.hand_written = read_hand_written_pages(settings.docs_dir, problems)

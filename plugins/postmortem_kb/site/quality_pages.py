@@ -17,6 +17,7 @@ from pathlib import PurePosixPath
 
 from ..core import urls
 from ..core.formatting import slugify
+from ..core.model import Incident
 from ..core.problems import Problem, in_reading_order
 from ..quality.rules import FAMILIES, RULES, RULES_BY_ID
 from .render import PageRenderer, RenderedPage
@@ -25,32 +26,34 @@ from .render import PageRenderer, RenderedPage
 def quality_pages(
     problems: Sequence[Problem],
     skipped: Iterable[str],
-    taken_ids: set[str],
+    incidents: Sequence[Incident],
     renderer: PageRenderer,
 ) -> dict[str, RenderedPage]:
     """`problems/`, the writing guide, and a page per file that could not be built."""
-    by_rule: defaultdict[str, list[Problem]] = defaultdict(list)
-    for problem in in_reading_order(problems):
-        by_rule[problem.rule].append(problem)
-    ordered = sorted(by_rule.items(), key=lambda item: _rule_order(item[0]))
-    pages = {
-        urls.PROBLEMS_URI: renderer.render(
-            "problems.md.j2", urls.PROBLEMS_URI, by_rule=ordered, rules=RULES_BY_ID,
-            errors=sum(problem.is_error for problem in problems), total=len(problems),
-        ),
-        urls.WRITING_GUIDE_URI: renderer.render(
-            "writing_guide.md.j2", urls.WRITING_GUIDE_URI, rules=RULES, families=FAMILIES
-        ),
-    }
+    ordered = in_reading_order(problems)
+    page_of = {incident.source: urls.incident_uri(incident.id) for incident in incidents}
+    taken_ids = {incident.id for incident in incidents}
+    pages: dict[str, RenderedPage] = {}
     for source in skipped:
         incident_id = broken_file_id(source)
         if incident_id in taken_ids:
             continue  # a valid incident has this address; `problems/` lists the file
-        uri = urls.incident_uri(incident_id)
+        uri = page_of[source] = urls.incident_uri(incident_id)
         pages[uri] = renderer.render(
             "broken_incident.md.j2", uri, source=source,
-            problems=[problem for problem in in_reading_order(problems) if problem.file == source],
+            problems=[problem for problem in ordered if problem.file == source],
         )
+    by_rule: defaultdict[str, list[Problem]] = defaultdict(list)
+    for problem in ordered:
+        by_rule[problem.rule].append(problem)
+    pages[urls.PROBLEMS_URI] = renderer.render(
+        "problems.md.j2", urls.PROBLEMS_URI, rules=RULES_BY_ID, page_of=page_of,
+        by_rule=sorted(by_rule.items(), key=lambda item: _rule_order(item[0])),
+        errors=sum(problem.is_error for problem in problems), total=len(problems),
+    )
+    pages[urls.WRITING_GUIDE_URI] = renderer.render(
+        "writing_guide.md.j2", urls.WRITING_GUIDE_URI, rules=RULES, families=FAMILIES
+    )
     return pages
 
 

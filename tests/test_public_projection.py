@@ -18,6 +18,7 @@ from postmortem_kb.core.model import (
     PublicFollowUp,
     PublicIncident,
     PublicView,
+    Review,
     TimelineEntry,
     Waiver,
 )
@@ -113,6 +114,18 @@ def marked_incident_fields() -> dict[str, Any]:
         },
         "public": public_view(),
         "waivers": (Waiver("complete/analysis", "PRIVATE_WAIVER_5d1", "mitigators"),),
+        "review": Review(
+            meeting=dt.date(1903, 4, 5),
+            facilitator="@private_facilitator_4b8",
+            note_taker="@private_notetaker_e19",
+            attendees=("@private_attendee_7d3",),
+            notes="https://private-notes-c2a.example/",
+            approved_by="@private_approver_a64",
+            approved_on=dt.date(1903, 4, 6),
+            public_approved_by="@private_pubapprover_0c9",
+            public_approved_on=dt.date(1903, 4, 7),
+            public_fingerprint="v1:private0fingerprint5e2",
+        ),
         "body": "PRIVATE_BODY_2f0",
         "lines": {"public.summary": 40, "public.remediation": 44},
     }
@@ -168,6 +181,7 @@ class TestAllowlist:
         assert missing == []
         assert "private" not in shown.lower()
         assert "1901" not in shown and "1902" not in shown  # drafted, published
+        assert "1903" not in shown  # the review's dates
 
     def test_values_are_projected_as_written(self) -> None:
         public = project(incident()).incident

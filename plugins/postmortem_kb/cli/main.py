@@ -28,6 +28,10 @@ from ..search.output import format_no_results, format_results, results_as_json, 
 from ..search.service import search_built_index, search_library
 from ..site.export import FORMATS, ExportError, export_incident
 from ..site.plan import plan_site, project_audience
+from .agenda import MEETING_LENGTHS, AgendaError, agenda_document
+from .approve import ApprovalRefused, record_approval
+from .generate import GenerateError, generate_site, plugin_engine_warning
+from .guard import GuardError, guard_site
 from .new_postmortem import NewPostmortemError, write_new_postmortem
 
 CONFIG_FILES = {"internal": "mkdocs.yml", "public": "mkdocs.public.yml"}
@@ -54,7 +58,11 @@ def load_mkdocs_config(audience: str, config_file: str | None = None) -> MkDocsC
 
 def load_settings(audience: str, config_file: str | None = None) -> Settings:
     """Core settings as the audience's site build would use them."""
-    config = load_mkdocs_config(audience, config_file)
+    return settings_for(load_mkdocs_config(audience, config_file))
+
+
+def settings_for(config: MkDocsConfig) -> Settings:
+    """Core settings from a loaded config whose `postmortems` plugin is enabled."""
     plugin = config.plugins.get("postmortems")
     if plugin is None:
         raise CliError(f"{config.config_file_path}: the `postmortems` plugin is not enabled")
@@ -81,6 +89,25 @@ def cmd_new(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_approve(args: argparse.Namespace) -> int:
+    settings = load_settings("internal", args.config_file)
+    try:
+        print(record_approval(settings, args.id, args.by, public=args.public))
+    except ApprovalRefused as exc:
+        raise CliError(str(exc)) from None
+    return EXIT_OK
+
+
+def cmd_agenda(args: argparse.Namespace) -> int:
+    settings = load_settings("internal", args.config_file)
+    try:
+        document = agenda_document(settings, args.id, args.minutes)
+    except AgendaError as exc:
+        raise CliError(str(exc)) from None
+    _write_document(document, args.output)
+    return EXIT_OK
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     settings = load_settings("internal", args.config_file)
     plan = plan_site(settings)
@@ -104,6 +131,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         )
         if plan.kb.skipped:
             print("Not published because of errors: " + ", ".join(plan.kb.skipped))
+        if engine_warning := plugin_engine_warning():
+            print(f"warning: {engine_warning}", file=sys.stderr)
     failed = errors > 0 or (args.strict and warnings > 0)
     return EXIT_PROBLEMS if failed else EXIT_OK
 
@@ -217,15 +246,48 @@ def cmd_export(args: argparse.Namespace) -> int:
         for leak in exc.leaks:
             print(f"leak: {leak}", file=sys.stderr)
         raise CliError(str(exc)) from None
-    if args.output:
+    _write_document(document, args.output)
+    return EXIT_OK
+
+
+def _write_document(document: str, output: str | None) -> None:
+    """To the `-o` file when given, else to stdout."""
+    if output:
         try:
-            Path(args.output).write_text(document, encoding="utf-8")
+            Path(output).write_text(document, encoding="utf-8")
         except OSError as exc:
-            raise CliError(f"{args.output}: cannot write the document ({exc.strerror or exc}); "
+            raise CliError(f"{output}: cannot write the document ({exc.strerror or exc}); "
                            "expected a file name in a folder you can write") from None
-        print(f"Wrote {args.output}")
+        print(f"Wrote {output}")
     else:
         sys.stdout.write(document)
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    config = load_mkdocs_config(args.audience, args.config_file)
+    try:
+        generated = generate_site(config, settings_for(config), Path(args.out))
+    except GenerateError as exc:
+        for problem in exc.problems:
+            print(f"{problem.severity}: {problem}", file=sys.stderr)
+        raise CliError(str(exc)) from None
+    print(f"Wrote {generated.pages} page(s) and {generated.files} file(s) to {args.out}; "
+          f"build them with: mkdocs build -f {generated.config_file}")
+    return EXIT_OK
+
+
+def cmd_guard(args: argparse.Namespace) -> int:
+    try:
+        leaks = guard_site(load_settings(args.audience, args.config_file), Path(args.site_dir))
+    except GuardError as exc:
+        raise CliError(str(exc)) from None
+    for leak in leaks:
+        print(f"leak: {leak}", file=sys.stderr)
+    if leaks:
+        print(f"leak guard: {len(leaks)} match(es) of private data or deny patterns in "
+              f"{args.site_dir}; do not publish it", file=sys.stderr)
+        return EXIT_PROBLEMS
+    print(f"leak guard: no private data in {args.site_dir}")
     return EXIT_OK
 
 
@@ -286,6 +348,29 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--format", choices=FORMATS, default="md")
     export.add_argument("-o", "--output", help="write to this file instead of stdout")
     export.set_defaults(run=cmd_export)
+
+    generate = commands.add_parser(
+        "generate", help="write the site as plain sources any MkDocs-like engine builds")
+    generate.add_argument("--audience", choices=["internal", "public"], default="internal")
+    generate.add_argument("--out", required=True, help="new or empty folder (or an earlier one)")
+    generate.set_defaults(run=cmd_generate)
+
+    guard = commands.add_parser("guard", help="run the public leak guard over a built site")
+    guard.add_argument("site_dir", help="the built site folder, whoever built it")
+    guard.add_argument("--audience", choices=["public"], default="public")
+    guard.set_defaults(run=cmd_guard)
+
+    approve = commands.add_parser("approve", help="record an approval in a postmortem's file")
+    approve.add_argument("id", help="incident id")
+    approve.add_argument("--public", action="store_true", help="approve the public text")
+    approve.add_argument("--by", required=True, metavar="@HANDLE", help="who approves")
+    approve.set_defaults(run=cmd_approve)
+
+    agenda = commands.add_parser("agenda", help="the review meeting's agenda and pre-read")
+    agenda.add_argument("id", help="incident id")
+    agenda.add_argument("--minutes", type=int, choices=MEETING_LENGTHS, default=60)
+    agenda.add_argument("-o", "--output", help="write to this file instead of stdout")
+    agenda.set_defaults(run=cmd_agenda)
 
     serve = commands.add_parser("serve", help="live preview while you write")
     serve.add_argument("--audience", choices=["internal", "public"], default="internal")

@@ -91,16 +91,25 @@ def read_text_file(path: Path, display: str) -> str:
             line,
             f"byte 0x{raw[exc.start]:02x} is not valid UTF-8; save the file as UTF-8",
         ) from None
-    text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    text = normalised_text(text)
     if not text.strip():
         raise _problem(display, None, "the file is empty; expected a postmortem")
     return text
 
 
+def normalised_text(text: str) -> str:
+    """The text as it is parsed: no byte order mark, `\n` line endings."""
+    return text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+
+
 def read_postmortem(path: Path, source_dir: Path) -> RawPostmortem:
     """Read one file; raise `LoadProblem` when it cannot be read as a postmortem."""
     display = display_name(path, source_dir)
-    text = read_text_file(path, display)
+    return parse_postmortem(path, display, read_text_file(path, display))
+
+
+def parse_postmortem(path: Path, display: str, text: str) -> RawPostmortem:
+    """A postmortem from its normalised text (`pmkb approve` reads the text it would write)."""
     body: str | None = None
     if path.suffix == ".md":
         yaml_text, body, offset = split_front_matter(text, display)

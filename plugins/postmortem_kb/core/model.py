@@ -95,6 +95,28 @@ class Waiver:
 
 
 @dataclass(frozen=True)
+class Review:
+    """The review meeting and the approvals (`review:` in the file); internal, all of it.
+
+    The public approval is `pmkb approve --public`'s record: who, when, and the fingerprint of
+    the public source text it covered (`public/approval.py`), so the public build can tell an
+    approval of the text as it is now from one of words since changed.
+    """
+
+    meeting: dt.date | None = None
+    facilitator: str | None = None
+    note_taker: str | None = None
+    attendees: tuple[str, ...] = ()
+    #: Link to the recording or the notes.
+    notes: str | None = None
+    approved_by: str | None = None
+    approved_on: dt.date | None = None
+    public_approved_by: str | None = None
+    public_approved_on: dt.date | None = None
+    public_fingerprint: str | None = None
+
+
+@dataclass(frozen=True)
 class PublicView:
     """The author's customer-facing text (`public:` in the file)."""
 
@@ -148,6 +170,7 @@ class Incident:
     public: PublicView | None = None
     #: Quality-gate findings the authors accepted.
     waivers: tuple[Waiver, ...] = ()
+    review: Review = field(default_factory=Review)
     body: str = ""
     #: dotted field path (e.g. "timeline[2].at") → line in the source file.
     lines: dict[str, int] = field(default_factory=dict, compare=False, repr=False)

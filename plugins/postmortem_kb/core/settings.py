@@ -126,6 +126,9 @@ class Settings:
     contact: Contact | None = None
     #: The quality gate's options.
     quality: QualityOptions = field(default_factory=QualityOptions)
+    #: Whether an incident is public only with a public approval of its public text as it is
+    #: now (`review.public_fingerprint`); off by default so existing sites keep their pages.
+    require_public_approval: bool = False
 
     @property
     def is_public(self) -> bool:
@@ -174,6 +177,7 @@ def settings_from_config(options: Mapping[str, Any], site: Mapping[str, Any]) ->
         organisation=options.get("organisation") or None,
         contact=parse_contact(contact) if contact else None,
         quality=quality_options(options.get("quality")),
+        require_public_approval=options["require_public_approval"],
     )
 
 

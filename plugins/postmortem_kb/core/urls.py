@@ -22,6 +22,7 @@ ONBOARDING_URI = "onboarding/index.md"
 INSIGHTS_URI = "insights/index.md"
 ACTIONS_URI = "actions/index.md"
 PROBLEMS_URI = "problems/index.md"
+REVIEWS_URI = "reviews/index.md"
 WRITING_GUIDE_URI = "writing-a-good-postmortem/index.md"
 #: Data files written next to the pages.
 RSS_FEED_FILE = "feed.xml"

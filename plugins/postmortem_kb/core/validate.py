@@ -27,12 +27,13 @@ from .model import (
     Impact,
     Incident,
     PublicView,
+    Review,
     TimelineEntry,
     Waiver,
 )
 from .problems import Problems
 from .settings import Settings
-from .side_files import read_roles
+from .side_files import HANDLE_PATTERN, ROLES_FILE, read_roles
 
 _SEVERITY_SHORTHAND = re.compile(r"^sev[\s_-]*(\d+)$", re.IGNORECASE)
 _TIME = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$")
@@ -42,7 +43,7 @@ TOP_LEVEL_FIELDS = (
     "commander", "owner", "drafted", "published", "key_learning", "summary", "timeline",
     "contributors", "mitigators", "risks", "learnings", "surprises", "went_well",
     "went_wrong", "got_lucky", "five_whys", "evidence", "unknowns", "follow_ups", "related",
-    "recurrence_of", "links", "roles", "public", "waive", "body",
+    "recurrence_of", "links", "roles", "public", "waive", "review", "body",
 )  # fmt: skip
 WAIVER_FIELDS = ("rule", "field", "reason")
 #: A quality rule id: `family/name` (the rules themselves are the quality gate's business).
@@ -51,6 +52,14 @@ IMPACT_FIELDS = ("started", "detected", "mitigated", "resolved", "customer", "da
 TIMELINE_FIELDS = ("at", "event", "kind", "public")
 EVIDENCE_FIELDS = ("caption", "link", "file")
 FOLLOW_UP_FIELDS = ("action", "owner", "due", "status", "ticket", "priority", "public")
+REVIEW_FIELDS = (
+    "meeting", "facilitator", "note_taker", "attendees", "notes", "approved_by", "approved_on",
+    "public_approved_by", "public_approved_on", "public_fingerprint",
+)  # fmt: skip
+#: Who approved, and the date they did: written together, by hand or by `pmkb approve`.
+_APPROVALS = (("approved_by", "approved_on"), ("public_approved_by", "public_approved_on"))
+#: A fingerprint as `pmkb approve --public` writes it: a version, then a hex digest.
+_FINGERPRINT = re.compile(r"^v[0-9]+:[0-9a-f]+$")
 PUBLIC_FIELDS = ("title", "summary", "impact", "remediation", "services", "key_learning")
 REQUIRED_FIELDS = ("title", "date", "severity")
 TEXT_LIST_FIELDS = (
@@ -109,6 +118,7 @@ class IncidentValidator(FieldReader):
         published = self.date(data.get("published"), "published")
         self.check_dates(date, drafted, published)
         body = self.raw.body if self.raw.is_markdown else self.text(data.get("body"), "body")
+        roles = {**self.kb_roles, **read_roles(data.get("roles"), "roles", self)}
         # Read every field before deciding, so one pass reports every problem in the file.
         fields: dict[str, Any] = {
             "id": self.incident_id(data.get("id")),
@@ -134,9 +144,10 @@ class IncidentValidator(FieldReader):
             "related": self.ids(data.get("related"), "related"),
             "recurrence_of": self.single_id(data.get("recurrence_of"), "recurrence_of"),
             "links": self.links(data.get("links")),
-            "roles": {**self.kb_roles, **read_roles(data.get("roles"), "roles", self)},
+            "roles": roles,
             "public": self.public(data.get("public")),
             "waivers": self.waivers(data.get("waive")),
+            "review": self.review(data.get("review"), roles, date),
             "body": (body or "").strip("\n"),
             "lines": dict(self.raw.lines),
         }
@@ -332,6 +343,67 @@ class IncidentValidator(FieldReader):
         if rule is None or reason is None:
             return None
         return Waiver(rule, reason, self.text(item.get("field"), f"{path}.field"))
+
+    def review(self, value: Any, roles: dict[str, str], date: dt.date | None) -> Review:
+        """The `review` block: dates in order (incident, meeting, approvals), every person a
+        handle the roles know, each approval with both its who and its when."""
+        data = self.mapping(value, "review", REVIEW_FIELDS)
+        days = {
+            name: self.date(data.get(name), f"review.{name}")
+            for name in ("meeting", "approved_on", "public_approved_on")
+        }
+        meeting = days["meeting"]
+        if date and meeting and meeting < date:
+            self.error("review.meeting", f"{meeting} is before the incident ({date}); expected"
+                       " the date the review meeting was held")
+        for who, when in _APPROVALS:
+            approved = days[when]
+            if meeting and approved and approved < meeting:
+                self.error(f"review.{when}", f"{approved} is before the review meeting"
+                           f" ({meeting}); expected the meeting first, then the approval")
+            if (data.get(who) is None) != (data.get(when) is None):
+                present, missing = (who, when) if data.get(when) is None else (when, who)
+                self.error(f"review.{present}", f"is written without `review.{missing}`;"
+                           " expected both (`pmkb approve` writes them together)")
+        fingerprint = self.text(data.get("public_fingerprint"), "review.public_fingerprint")
+        if fingerprint is not None and not _FINGERPRINT.match(fingerprint):
+            self.error("review.public_fingerprint", f"{shown(fingerprint)} is not a fingerprint;"
+                       " expected the value `pmkb approve --public` writes (v1:…)")
+        if data.get("public_approved_by") is not None and fingerprint is None:
+            self.error("review.public_approved_by", "is written without"
+                       " `review.public_fingerprint`; record public approvals with"
+                       " `pmkb approve ID --public --by @handle`")
+        attendees = self.text_list(data.get("attendees"), "review.attendees")
+        for index, handle in enumerate(attendees):
+            self.known_handle(handle, f"review.attendees[{index}]", roles)
+        def person(name: str) -> str | None:
+            path = f"review.{name}"
+            return self.known_handle(self.text(data.get(name), path), path, roles)
+
+        return Review(
+            meeting=meeting,
+            facilitator=person("facilitator"),
+            note_taker=person("note_taker"),
+            attendees=attendees,
+            notes=self.text(data.get("notes"), "review.notes"),
+            approved_by=person("approved_by"),
+            approved_on=days["approved_on"],
+            public_approved_by=person("public_approved_by"),
+            public_approved_on=days["public_approved_on"],
+            public_fingerprint=fingerprint,
+        )
+
+    def known_handle(self, handle: str | None, path: str, roles: dict[str, str]) -> str | None:
+        """`handle` when it is a `@handle` the roles know (the file's over `_roles.yml`)."""
+        if handle is None or handle in roles:
+            return handle
+        if not HANDLE_PATTERN.match(handle):
+            self.error(path, f"{shown(handle)} is not a handle; expected '@name' (quoted)")
+        else:
+            roles_file = f"{self.settings.source_dir.name}/{ROLES_FILE}"
+            self.error(path, f"{shown(handle)} has no role{suggest(handle, list(roles))};"
+                       f" expected a handle of {roles_file} or of this file's `roles:`")
+        return handle
 
     def follow_ups(self, value: Any) -> tuple[FollowUp, ...]:
         return self.each(value, "follow_ups", self.one_follow_up, FOLLOW_UP_FIELDS)

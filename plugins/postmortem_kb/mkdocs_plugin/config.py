@@ -188,4 +188,7 @@ class PostmortemsConfig(base.Config):
     """How readers reach you (e-mail address or URL), on the public landing page."""
     quality = QualitySection()
     """The quality gate (`pmkb check`); without it every finding is only a warning."""
+    require_public_approval = c.Type(bool, default=False)
+    """Publish an incident only once `pmkb approve ID --public` approved its public text as it
+    is now; off by default, so an existing public site does not empty on upgrade."""
 

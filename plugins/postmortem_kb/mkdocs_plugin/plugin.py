@@ -33,7 +33,6 @@ Events, one job each:
 from __future__ import annotations
 
 import logging
-import posixpath
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Literal
@@ -49,12 +48,12 @@ from mkdocs.structure.toc import AnchorLink
 from mkdocs.utils import CountHandler
 from mkdocs.utils.templates import TemplateContext
 
-from ..core import urls
 from ..core.sanitize import MARKDOWN_TABLES_CONFIG, sanitize_html
 from ..core.settings import Settings, settings_from_config
 from ..search.service import IndexUpdate, IndexUpdateError, start_index_update
+from ..site.assets import add_assets, packaged_assets
 from ..site.content_policy import with_content_security_policy
-from ..site.hand_written import drop_from_nav, linked_paths
+from ..site.hand_written import files_named_by_config, linked_paths
 from ..site.plan import SitePlan, plan_site
 from ..site.public_guard import find_public_leaks
 from ..site.publish import PublishError, Staging, stage
@@ -62,16 +61,6 @@ from ..site.render import RenderedPage, fill_blocks
 from .config import PostmortemsConfig
 
 log = get_plugin_logger(__name__)
-
-#: Stylesheets and scripts shipped in the package; every one is added to every site.
-ASSETS_DIR = Path(__file__).resolve().parent.parent / "assets"
-
-
-def packaged_assets() -> dict[str, Path]:
-    """uri → file of every packaged asset (`assets/pmkb/<name>`)."""
-    return {urls.asset_uri(path.name): path for path in sorted(ASSETS_DIR.iterdir())
-            if path.suffix in (".css", ".js")}
-
 
 class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
     supports_multiple_instances = False
@@ -92,10 +81,7 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
         self.settings = settings_from_config(self.config, config)
         self._watch_sources(config)
-        for uri in packaged_assets():
-            extra = config.extra_css if uri.endswith(".css") else config.extra_javascript
-            if uri not in extra:
-                extra.append(uri)
+        add_assets(config.extra_css, config.extra_javascript)
         if "tables" in config.markdown_extensions:
             config.mdx_configs.setdefault("tables", {}).update(MARKDOWN_TABLES_CONFIG)
         if self.config.atomic and not self.is_serve:
@@ -142,15 +128,13 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
         """
         assert self.plan is not None and self.settings is not None
         audience = self.settings.audience
-        included = {page.uri for page in self.plan.hand_written if page.is_for(audience)}
+        included = self.plan.hand_written_uris()
         left_out = [file for file in files.documentation_pages(inclusion=InclusionLevel.all)
                     if file.src_dir == config.docs_dir and file.src_uri not in included]
         for file in left_out:
             files.remove(file)
         if config.nav is not None:
-            # A generated page may take a left-out page's place (the home page): keep its entry.
-            gone = {file.src_uri for file in left_out} - self.plan.pages.keys()
-            config.nav = drop_from_nav(config.nav, gone)
+            config.nav = self.plan.audience_nav(config.nav, [file.src_uri for file in left_out])
         listed = sorted(file.src_uri for file in left_out if not file.inclusion.is_excluded())
         if listed:
             other = "internal" if self.settings.is_public else "public"
@@ -334,7 +318,9 @@ def report_problems(plan: SitePlan, settings: Settings) -> None:
 
     Problems are warnings to MkDocs, so `--strict` fails on any of them while a plain build
     still publishes every valid incident. A public build stops on any projection error:
-    text that cannot be made safe is never published.
+    text that cannot be made safe is never published. It also names, one line each, every
+    published incident it holds back (awaiting public approval, …): information, not a
+    problem, so `--strict` still publishes the approved ones.
     """
     for problem in plan.problems.items:
         log.warning(str(problem))
@@ -343,20 +329,14 @@ def report_problems(plan: SitePlan, settings: Settings) -> None:
             f"{len(plan.kb.skipped)} postmortem file(s) not published because of "
             f"the errors above: {', '.join(plan.kb.skipped)}"
         )
+    if settings.is_public:
+        for incident, reason in plan.view.held_back:
+            log.info(f"public site: held back {incident.id} ({incident.source}): {reason}")
     if settings.is_public and plan.view.public_errors:
         raise PluginError(
             f"the public site cannot be built safely: {len(plan.view.public_errors)} "
             "problem(s) in public text (listed above)"
         )
-
-
-def files_named_by_config(config: MkDocsConfig) -> set[str]:
-    """`docs/` files the theme loads because the config names them: `extra_css`,
-    `extra_javascript`, `extra_templates`, the theme's `logo` and `favicon`."""
-    named = [*config.extra_css, *map(str, config.extra_javascript), *config.extra_templates,
-             config.theme.get("logo"), config.theme.get("favicon")]
-    return {posixpath.normpath(path).lstrip("/") for path in named
-            if isinstance(path, str) and path and "://" not in path}
 
 
 def guard_public_site(plan: SitePlan, config: MkDocsConfig) -> None:

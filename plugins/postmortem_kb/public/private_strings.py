@@ -36,7 +36,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import PurePosixPath
 from typing import Any
 
-from ..core.model import Evidence, FollowUp, Incident, PublicIncident, TimelineEntry
+from ..core.model import Evidence, FollowUp, Incident, PublicIncident, Review, TimelineEntry
 from .deny import MIN_PRIVATE_LENGTH, PrivateMatcher, normalise
 from .internal_markup import internal_parts
 
@@ -260,6 +260,7 @@ _EXCEPTIONS: dict[tuple[type, str], _FieldReading] = {
     # URLs, found whether written with a trailing slash or without.
     (Incident, "links"): _links,
     (Evidence, "link"): _url,
+    (Review, "notes"): _url,
 }
 
 

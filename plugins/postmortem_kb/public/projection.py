@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from ..core.model import Incident, PublicFollowUp, PublicIncident, PublicTimelineEntry
 from ..core.problems import Problem
 from ..core.settings import Settings
+from .approval import approval_reason
 from .internal_markup import internal_markup_problems, replace_handles, strip_internal
 from .markdown_reading import read_markdown
 
@@ -45,8 +46,10 @@ def project_public(incident: Incident, settings: Settings) -> PublicProjection:
     """The customer-facing incident, if it is published publicly (fail closed).
 
     Public means `status: published` and a `public.summary` that is not empty once internal
-    text is dropped. Raw HTML, an unresolved `@handle` or broken internal markup in any public
-    text is an error, and an incident with errors is not projected at all.
+    text is dropped, and, with `require_public_approval`, a public approval of the text as it
+    is now (`approval.py`). Raw HTML, an unresolved `@handle` or broken internal markup in any
+    public text is an error, and an incident with errors is not projected at all. The text is
+    checked before the approval, so its errors are reported while it waits for one.
     """
     unpublished = _status_reason(incident)
     if unpublished is not None:
@@ -56,6 +59,9 @@ def project_public(incident: Incident, settings: Settings) -> PublicProjection:
         return preview
     if any(problem.is_error for problem in preview.problems):
         return PublicProjection(None, "its public text has errors", preview.problems)
+    unapproved = approval_reason(incident) if settings.require_public_approval else None
+    if unapproved is not None:
+        return PublicProjection(None, unapproved, preview.problems)
     return preview
 
 

@@ -11,19 +11,19 @@ must be an error, never a page silently given some audience. MkDocs also takes
 MultiMarkdown-style meta lines (`audience: public` on the first line, no `---`) as front
 matter, so those are read too.
 
-The MkDocs plugin applies the rest: `drop_from_nav` takes the nav entries of pages a build
-leaves out from the `nav` setting before MkDocs builds the navigation (a page left out is
-never a "not found" warning under `--strict`), and `linked_paths` reads the links out of a
-page's final HTML, where Markdown links, attribute lists and raw HTML have all become
-`href`/`src` attributes MkDocs has resolved: a non-Markdown file of `docs/` is public only
-when a public page links to it. Nothing here knows MkDocs.
+The MkDocs plugin and `pmkb generate` apply the rest: `drop_from_nav` takes the nav entries
+of pages a build leaves out from the `nav` setting before MkDocs builds the navigation (a page
+left out is never a "not found" warning under `--strict`), and `linked_paths` reads the links
+out of a page's HTML, where Markdown links, attribute lists and raw HTML have all become
+`href`/`src` attributes: a non-Markdown file of `docs/` is public only when a public page
+links to it. Nothing here knows MkDocs.
 """
 
 from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
@@ -191,6 +191,20 @@ def drop_from_nav(nav: list[Any], left_out: Collection[str]) -> list[Any]:
         else:
             kept.append(item)
     return kept
+
+
+def files_named_by_config(config: Mapping[str, Any]) -> set[str]:
+    """`docs/` files the theme loads because the config names them: `extra_css`,
+    `extra_javascript`, `extra_templates`, the theme's `logo` and `favicon`.
+
+    `config` is MkDocs' loaded configuration (the plugin, `pmkb generate`): its theme has a
+    `get` like a mapping's.
+    """
+    theme = config["theme"]
+    named = [*config["extra_css"], *map(str, config["extra_javascript"]),
+             *config["extra_templates"], theme.get("logo"), theme.get("favicon")]
+    return {posixpath.normpath(path).lstrip("/") for path in named
+            if isinstance(path, str) and path and "://" not in path}
 
 
 def _nav_target(path: str) -> str:

@@ -41,6 +41,7 @@ SECTIONS = (
     Section("Onboarding", urls.ONBOARDING_URI, "reading paths through past incidents"),
     Section("Insights", urls.INSIGHTS_URI, "time to detect, mitigate and resolve; trends"),
     Section("Actions", urls.ACTIONS_URI, "open and overdue follow-ups by owner"),
+    Section("Reviews", urls.REVIEWS_URI, "postmortems waiting for a meeting or an approval"),
     Section("Tags", urls.overview_uri("tags"), "incidents by theme"),
     Section("Services", urls.overview_uri("services"), "incidents by affected service"),
     Section("Severity", urls.overview_uri("severity"), "incidents by severity"),

@@ -10,8 +10,10 @@ For the public audience every page is rendered from `PublicIncident`s; the inter
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from ..core import urls
 from ..core.knowledge_base import KnowledgeBase, load_knowledge_base
@@ -25,7 +27,12 @@ from ..search.related import compute_related
 from .actions import action_pages
 from .feeds import feed_files
 from .gallery import gallery_pages, lesson_texts, load_gallery
-from .hand_written import HandWrittenPage, read_hand_written_pages, written_home_page
+from .hand_written import (
+    HandWrittenPage,
+    drop_from_nav,
+    read_hand_written_pages,
+    written_home_page,
+)
 from .home import home_page
 from .indexes import index_pages
 from .insights import insights_pages
@@ -33,6 +40,7 @@ from .listing import ListingEntry, listing
 from .onboarding import load_paths, onboarding_pages
 from .quality_pages import quality_pages
 from .render import PageRenderer, RenderedPage
+from .reviews import review_pages
 
 
 @dataclass
@@ -56,6 +64,13 @@ class AudienceView:
         if self.settings.is_public:
             return [self.public[i.id] for i in self.kb.incidents if i.id in self.public]
         return self.kb.incidents
+
+    @property
+    def held_back(self) -> list[tuple[Incident, str]]:
+        """Published incidents the public site leaves out, each with why (newest first):
+        the authors consider them done, so a public build names them."""
+        return [(incident, self.not_public[incident.id]) for incident in self.kb.incidents
+                if incident.is_published and incident.id in self.not_public]
 
     @property
     def public_errors(self) -> list[Problem]:
@@ -96,6 +111,17 @@ class SitePlan:
     @property
     def settings(self) -> Settings:
         return self.view.settings
+
+    def hand_written_uris(self) -> set[str]:
+        """The hand-written pages of `docs/` a build of this audience includes."""
+        return {page.uri for page in self.hand_written if page.is_for(self.settings.audience)}
+
+    def audience_nav(self, nav: list[Any], left_out: Iterable[str]) -> list[Any]:
+        """MkDocs' `nav` setting without the entries of the `left_out` hand-written pages.
+
+        A generated page may take a left-out page's place (the home page): its entry stays.
+        """
+        return drop_from_nav(nav, set(left_out) - self.pages.keys())
 
     @property
     def kb(self) -> KnowledgeBase:
@@ -163,6 +189,9 @@ def plan_site(settings: Settings, overrides_dir: Path | None = None) -> SitePlan
             insights_pages(kb.incidents, renderer, settings.build_date, settings.severities)
         )
         plan.pages.update(action_pages(kb.incidents, renderer, settings.build_date))
+        plan.pages.update(review_pages(
+            kb.incidents, view.not_public, plan.findings, renderer, settings.build_date
+        ))
         plan.files.update(evidence_files(kb.incidents, settings.source_dir))
         plan.pages.update(quality_pages(
             [*problems.items, *plan.findings], kb.skipped, kb.incidents, renderer

@@ -8,6 +8,7 @@ build (`example_sites`), and the guard checks the plain public site as the plugi
 from __future__ import annotations
 
 import importlib.metadata
+import shutil
 import subprocess
 import sys
 from html.parser import HTMLParser
@@ -17,6 +18,7 @@ import pytest
 import yaml
 from mkdocs.config import load_config
 
+from html_safety import unsafe_markup
 from postmortem_kb.cli.generate import MARKER_FILE, generate_site, plugin_engine_warning
 from postmortem_kb.cli.main import main, settings_for
 from site_builder import REPO_ROOT, copy_kb
@@ -192,3 +194,44 @@ def test_check_warns_when_the_plugin_would_not_run(
         assert warning is None
     else:
         assert warning is not None and warning.startswith(expected)
+
+
+def test_author_html_is_sanitized_before_another_engine_renders_it(tmp_path: Path) -> None:
+    """An engine has no sanitizer of ours: generate writes every page as sanitized HTML, so
+    raw HTML, attribute-list handlers and `javascript:` links an internal author wrote are
+    gone before the engine's Markdown sees them."""
+    kb = copy_kb(REPO_ROOT, tmp_path / "kb")
+    payloads = ("<img src=x onerror=window.__pwned=1>", "![x](y.png){onerror=window.__pwned=1}",
+                "[status](javascript:window.__pwned=1)")  # fmt: skip
+    incident = kb / "postmortems" / "2015-06-01-double-charge-overlapping-job.md"
+    text = incident.read_text(encoding="utf-8")
+    incident.write_text(text.rstrip("\n") + "\n\n" + "\n\n".join(payloads) + "\n", "utf-8")
+    config = load_config(config_file=str(kb / "mkdocs.yml"))
+    config.plugins["postmortems"].config["cache_dir"] = str(kb / ".cache")
+    out = kb / "generated"
+    generate_site(config, settings_for(config), out)
+    subprocess.run([sys.executable, "-m", "mkdocs", "build", "-q", "-f",
+                    str(out / "mkdocs.yml"), "-d", str(out / "site")], check=True)
+    page = (out / "site" / "incidents" / "2015-06-01-customers-charged-twice" / "index.html")
+    html = page.read_text(encoding="utf-8")
+    assert "window.__pwned=1" in html  # the payloads reached the page, as text
+    assert unsafe_markup(html, whole_page=True) == []
+    for other in (out / "site").rglob("*.html"):
+        assert unsafe_markup(other.read_text(encoding="utf-8"), whole_page=True) == [], other
+
+
+def test_zensical_builds_the_generated_sources(plain_sites: dict[str, Path]) -> None:
+    """Zensical, which runs no third-party plugin, builds every page plain MkDocs built."""
+    zensical = Path(sys.executable).parent / "zensical"
+    for audience, out in plain_sites.items():
+        copy = out.parent / f"zensical-{audience}"
+        shutil.copytree(out, copy, ignore=shutil.ignore_patterns("site"))
+        subprocess.run([str(zensical), "build", "-f", str(copy / "mkdocs.yml")], check=True,
+                       capture_output=True, cwd=copy)
+        built = sorted(p.relative_to(copy / "site").as_posix()
+                       for p in (copy / "site").rglob("index.html"))
+        expected = sorted(p.relative_to(out / "site").as_posix()
+                          for p in (out / "site").rglob("index.html"))
+        assert built == expected
+        incident = "incidents/2017-01-31-dashboard-data-loss/index.html"
+        assert article_text(copy / "site" / incident) == article_text(out / "site" / incident)

@@ -25,7 +25,7 @@ from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.utils.yaml import yaml_load
 
 from ..core.problems import Problem
-from ..core.sanitize import MARKDOWN_TABLES_CONFIG
+from ..core.sanitize import MARKDOWN_TABLES_CONFIG, sanitize_html
 from ..core.settings import Settings
 from ..site.assets import add_assets, packaged_assets
 from ..site.hand_written import files_named_by_config, linked_paths
@@ -78,8 +78,9 @@ def generate_site(config: MkDocsConfig, settings: Settings, out_dir: Path) -> Ge
     written = {page.uri: page.text for page in plan.hand_written
                if page.is_for(settings.audience) and page.uri not in pages}
     pages.update(written)
+    to_html = _SanitizedHtml(config)
     for uri, text in pages.items():
-        _write(docs / uri, text)
+        _write(docs / uri, to_html.page(text))
     files = {**packaged_assets(), **plan.files,
              **_docs_files(config, settings, pages if settings.is_public else None)}
     for uri, source in files.items():
@@ -138,6 +139,51 @@ def _docs_files(
     for uri, text in public_pages.items():
         linked |= linked_paths(renderer.reset().convert(text), uri)
     return {uri: path for uri, path in files.items() if uri in linked}
+
+
+class _SanitizedHtml:
+    """A page's Markdown as the sanitized HTML the plugin would have given the theme.
+
+    Another engine renders author Markdown with its own extensions and no sanitizer: raw
+    HTML, attribute lists and `javascript:` links an internal author wrote would come alive
+    there. So every page is rendered here, with the site's own Markdown extensions, passed
+    through the one sanitizer, and written as HTML the engine passes through as it is; its
+    front matter (title, search settings) stays. Links between pages are source paths
+    (`../tags/dns/index.md`), which MkDocs rewrites only in Markdown: they are written as
+    the URLs it would have made. The page's table of contents is what an engine cannot
+    build from HTML.
+    """
+
+    _FRONT_MATTER = re.compile(r"\A---\n.*?\n---\n", re.DOTALL)
+    _PAGE_LINK = re.compile(r'(\s(?:href|src)=")(?![a-z][a-z0-9+.-]*:|/|#)([^"#?]*?)\.md([#?"])')
+
+    def __init__(self, config: MkDocsConfig) -> None:
+        self.directory_urls = bool(config.use_directory_urls)
+        self.markdown = markdown.Markdown(
+            extensions=config.markdown_extensions, extension_configs=config.mdx_configs
+        )
+
+    def page(self, text: str) -> str:
+        front = self._FRONT_MATTER.match(text)
+        head, body = (front.group(), text[front.end():]) if front else ("", text)
+        self.markdown.reset()
+        html = sanitize_html(self.markdown.convert(body))
+        return f"{head}\n<div class=\"pmkb-generated\">\n{self._page_links(html)}\n</div>\n"
+
+    def _page_links(self, html: str) -> str:
+        def url(match: re.Match[str]) -> str:
+            path = match.group(2)
+            if path == "index" or path.endswith("/index"):
+                path = path.removesuffix("index")
+            elif self.directory_urls:
+                path += "/"
+            else:
+                path += ".html"
+            if not self.directory_urls and (path == "" or path.endswith("/")):
+                path += "index.html"
+            return f"{match.group(1)}{path or './'}{match.group(3)}"
+
+        return self._PAGE_LINK.sub(url, html)
 
 
 def plain_config(config: MkDocsConfig, plan: SitePlan, left_out: list[str]) -> str:

@@ -92,3 +92,21 @@ def test_public_search_answers_only_from_the_guarded_index(
     )
     assert main(["search", "giraffe", "--audience", "public", "--json"]) == 0
     assert '"id"' not in capsys.readouterr().out
+
+
+def test_the_site_s_own_address_is_not_a_leak_as_under_serve(kb: Path) -> None:
+    """`mkdocs serve` (`./dev.sh serve`) sets `site_url` to the local preview address, which
+    the theme writes into every page's canonical link: the site's own address is public."""
+    config = kb / "mkdocs.public.yml"
+    config.write_text(config.read_text(encoding="utf-8") + "site_url: http://127.0.0.1:8001/\n",
+                      encoding="utf-8")
+    build_public(kb)
+    page = (kb / "site-public" / "incidents" / "dns-outage" / "index.html").read_text("utf-8")
+    assert 'href="http://127.0.0.1:8001/incidents/dns-outage/"' in page
+    # Only the site's own address: another loopback address is still a leak.
+    (kb / "postmortems" / "dns.md").write_text(
+        public_incident("Names did not resolve on 127.0.0.2."), encoding="utf-8"
+    )
+    with pytest.raises(BuildFailed) as failure:
+        build_public(kb)
+    assert any("loopback address" in line for line in failure.value.logs)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from ..public.deny import Leak
 from ..public.private_strings import collect_private_strings
@@ -22,8 +23,9 @@ def find_public_leaks(
 
     `hand_written` is public text that is not an incident (the site's own pages and name):
     strings that occur in it are public on purpose and not counted as leaks. The `allow`
-    option and the `contact` are values a deny pattern may match; a private string stays a
-    leak even so.
+    option, the `contact` and the site's own address (`site_url`: the theme writes it into
+    every page's canonical link; `mkdocs serve` sets it to the local preview address) are
+    values a deny pattern may match; a private string stays a leak even so.
     """
     settings = plan.settings
     public_names = [*hand_written, settings.site_name, settings.site_description,
@@ -32,4 +34,13 @@ def find_public_leaks(
         plan.kb.incidents, plan.view.public.values(), also_public=public_names
     )
     contact = [settings.contact.text] if settings.contact else []
-    return scan_site(output_dir, settings.deny, private, allow=[*settings.allow, *contact])
+    allow = [*settings.allow, *contact, *_site_address(settings.site_url)]
+    return scan_site(output_dir, settings.deny, private, allow=allow)
+
+
+def _site_address(site_url: str | None) -> list[str]:
+    """The host of the site's own URL, with and without its port (`127.0.0.1:8001`)."""
+    if not site_url:
+        return []
+    parts = urlsplit(site_url)
+    return [value for value in (parts.hostname, parts.netloc) if value]

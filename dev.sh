@@ -19,8 +19,8 @@ usage() {
     cat <<'EOF'
 usage: ./dev.sh COMMAND [ARGS...]
 
-  serve         set up, build both sites, serve internal on http://127.0.0.1:8000/
-                and public on http://127.0.0.1:8001/ (Ctrl-C stops both)
+  serve         set up, then build and serve the internal site on http://127.0.0.1:8000/
+                and the public one on http://127.0.0.1:8001/, both live (Ctrl-C stops both)
   test [ARGS]   set up (incl. Chromium), run ruff, mypy, then pytest -n 2 [ARGS]
   bench         set up, run every benchmarks/*.py
   refresh-constraints
@@ -111,7 +111,6 @@ stop_servers() {
 
 cmd_serve() {
     setup
-    "$VENV/bin/pmkb" build --audience both
     trap stop_servers EXIT
     trap 'stop_servers; exit 130' INT TERM
     # Job control: servers get their own process groups, so Ctrl-C reaches only this script,

@@ -240,7 +240,7 @@ def test_example_public_feeds_parse_and_hold_only_public_incidents(
     parsed = feedparser.parse(rss)
     assert not parsed.bozo
     # mkdocs.public.yml sets the public site's own site_url: feed links are absolute.
-    base = "https://status.lumenpay.example/incidents/"
+    base = "https://status.lumenpay.example/"
     assert [entry.link for entry in parsed.entries] == [
         f"{base}incidents/{i}/" for i in public_ids]
     feed = assert_valid_json_feed(

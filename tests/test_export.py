@@ -8,6 +8,7 @@ with a reason, and a document that would leak is never written.
 
 from __future__ import annotations
 
+import re
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -80,17 +81,90 @@ def test_export_holds_the_customer_facing_postmortem_and_nothing_private(
     assert PRIVATE_PREFIX not in document.read_text(encoding="utf-8").lower()
 
 
-def test_a_configured_apology_closes_the_export(kb: Path) -> None:
+def configure(kb: Path, *options: str) -> None:
+    """Add plugin options (`name: value` lines) to the knowledge base's `mkdocs.yml`."""
     config = kb / "mkdocs.yml"
+    anchor = "    source_dir: postmortems\n"
+    added = "".join(f"    {option}\n" for option in options)
+    text = config.read_text(encoding="utf-8")
+    assert text.count(anchor) == 1
+    config.write_text(text.replace(anchor, anchor + added), encoding="utf-8")
+
+
+def test_a_configured_apology_closes_the_export(kb: Path) -> None:
     apology = "We are truly sorry; PUBMARK-APOLOGY."
-    option = "    source_dir: postmortems\n"
-    text = config.read_text(encoding="utf-8").replace(option, f"{option}    apology: {apology}\n")
-    config.write_text(text, encoding="utf-8")
-    assert f"apology: {apology}" in config.read_text(encoding="utf-8")
+    configure(kb, f"apology: {apology}")
     code, document = export(kb, PUBLIC_ID, "md")
     assert code == 0
     text = document.read_text(encoding="utf-8")
     assert apology in text and DEFAULT_APOLOGY not in text
+
+
+#: An HTML tag, opening or closing, as a Markdown reader would pass it through as raw HTML.
+_HTML_TAG = re.compile(r"</?[A-Za-z][^>]*>")
+
+
+def test_the_md_export_is_plain_markdown_with_markdown_tables(kb: Path) -> None:
+    """Key facts, timeline and follow-ups are Markdown tables, not the site's HTML blocks;
+    a value with a table's `|` or HTML's `<` in it stays text in its own cell (public text
+    holds no HTML tags: validation refuses them)."""
+    (kb / "postmortems" / "pubmark-pipes.md").write_text(
+        "---\nid: pubmark-pipes\ntitle: Pipes\ndate: 2024-03-05\nseverity: SEV-2\n"
+        "status: published\nservices: [api]\ntimeline:\n  - at: 2024-03-05T10:00:00+00:00\n"
+        "    event: \"errors | latency < 2 s\"\n    public: true\nfollow_ups:\n"
+        "  - action: \"fix a | b & c\"\n    owner: \"@pubmark-owner\"\n"
+        "    status: open\n    public: true\npublic:\n  title: \"Pipes | tubes < 3\"\n"
+        "  summary: Some requests failed.\n  services: [api]\n---\nNarrative.\n",
+        encoding="utf-8")
+    for incident_id in (PUBLIC_ID, "pubmark-pipes"):
+        code, document = export(kb, incident_id, "md")
+        assert code == 0
+        text = document.read_text(encoding="utf-8")
+        assert _HTML_TAG.findall(text) == []
+        assert "| Key facts | |\n| --- | --- |\n| **Date** | 2024-03-05 |" in text
+        assert "| Time | Event |\n| --- | --- |\n" in text
+        assert "| Action | Status | Due |\n| --- | --- | --- |\n" in text
+    assert "# Pipes \\| tubes &lt; 3\n" in text
+    assert "| errors \\| latency &lt; 2 s |" in text
+    html = markdown.markdown(text, extensions=["tables"])
+    assert "<td>errors | latency &lt; 2 s</td>" in html
+    assert "<td>fix a | b &amp; c</td>\n<td>open</td>" in html
+
+
+@pytest.mark.parametrize("fmt", ["md", "html"])
+def test_the_export_names_the_organisation_the_publication_date_and_the_contact(
+    kb: Path, fmt: str
+) -> None:
+    configure(kb, "organisation: PUBMARK Org", "contact: help@status.example.org")
+    code, document = export(kb, PUBLIC_ID, fmt)
+    assert code == 0
+    text = reading(document)
+    # A public incident records no publication date: the document is published at the build.
+    assert "pubmark-title published 2024-06-01 by pubmark org. key facts" in text
+    assert (f"{DEFAULT_APOLOGY} questions about this incident? contact pubmark org: ".lower()
+            in text)
+    assert text.endswith("help@status.example.org")
+    written = document.read_text(encoding="utf-8")
+    link = ("[help@status.example.org](mailto:help@status.example.org)" if fmt == "md" else
+            '<a href="mailto:help@status.example.org">help@status.example.org</a>')
+    assert link in written
+
+
+def test_without_an_organisation_or_contact_the_site_name_publishes_the_export(kb: Path) -> None:
+    code, document = export(kb, PUBLIC_ID, "md")
+    assert code == 0
+    text = document.read_text(encoding="utf-8")
+    assert "\nPublished 2024-06-01 by Leaky KB.\n" in text
+    assert "Contact" not in text and text.endswith(f"{DEFAULT_APOLOGY}\n")
+
+
+def test_a_contact_url_stays_one_markdown_link(kb: Path) -> None:
+    configure(kb, "contact: https://status.example.org/help_(desk)")
+    code, document = export(kb, PUBLIC_ID, "md")
+    assert code == 0
+    html = markdown.markdown(document.read_text(encoding="utf-8"))
+    assert ('<a href="https://status.example.org/help_%28desk%29">'
+            "https://status.example.org/help_(desk)</a>") in html
 
 
 class _Resources(HTMLParser):
@@ -153,6 +227,34 @@ def test_html_export_opens_offline_from_a_file(kb: Path, chromium_browser: Brows
             "el => getComputedStyle(el).borderCollapse") == "collapse"
         assert requests == [document.as_uri()]
         assert errors == []
+    finally:
+        context.close()
+
+
+@pytest.mark.browser
+@pytest.mark.browser
+def test_html_export_prints_cleanly(kb: Path, chromium_browser: Browser) -> None:
+    """Printed (or saved as PDF), the page keeps to its margins, no table row is split across
+    pages, each table's header repeats, and every link shows its address."""
+    configure(kb, "contact: https://status.example.org/help")
+    code, document = export(kb, PUBLIC_ID, "html")
+    assert code == 0
+    context = chromium_browser.new_context(offline=True, viewport={"width": 600, "height": 800})
+    try:
+        page = context.new_page()
+        page.goto(document.as_uri())
+        page.emulate_media(media="print")
+        assert page.evaluate(
+            "() => document.documentElement.scrollWidth <= document.documentElement.clientWidth")
+        row = page.locator("tr").first
+        assert row.evaluate("el => getComputedStyle(el).breakInside") == "avoid"
+        assert page.locator("thead").first.evaluate(
+            "el => getComputedStyle(el).display") == "table-header-group"
+        link = page.locator("a")
+        assert link.count() == 1
+        assert link.evaluate("el => getComputedStyle(el, '::after').content") == (
+            '" (https://status.example.org/help)"')
+        assert page.pdf(format="A4")[:4] == b"%PDF"
     finally:
         context.close()
 

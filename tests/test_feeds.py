@@ -15,9 +15,14 @@ from typing import Any, ClassVar
 import feedparser
 import pytest
 
+from postmortem_kb.core import urls
 from postmortem_kb.core.model import Incident, PublicIncident
 from postmortem_kb.core.settings import Settings
-from postmortem_kb.site.feeds import FEED_ITEMS, feed_files
+from postmortem_kb.site.feeds import FEED_ITEMS, feed_files, feed_links
+from postmortem_kb.site.home import home_page
+from postmortem_kb.site.indexes import index_pages
+from postmortem_kb.site.listing import listing
+from postmortem_kb.site.render import PageRenderer
 from site_builder import REPO_ROOT, build_site
 from test_redaction_build import LEAKY_KB, load_markers
 
@@ -218,6 +223,41 @@ class TestPublicFeeds:
         assert older["tags"] == ["dns"]
 
 
+@pytest.mark.parametrize("site_url", [SITE_URL, None])
+def test_internal_feed_links_are_absolute_exactly_when_the_site_has_a_url(
+    site_url: str | None,
+) -> None:
+    files = feed_files(settings(site_url=site_url), INCIDENTS)
+    base = site_url or ""
+    assert [entry.link for entry in rss_of(files).entries] == [
+        f"{base}incidents/newest/", f"{base}incidents/older/"]
+    items = json.loads(files["feed.json"])["items"]
+    assert [item["url"] for item in items] == [
+        f"{base}incidents/newest/", f"{base}incidents/older/"]
+
+
+def test_feed_links_of_a_page_are_absolute_with_a_site_url_else_relative_to_the_page() -> None:
+    assert feed_links(settings(), urls.HOME_URI) == [("RSS", "feed.xml"),
+                                                      ("JSON Feed", "feed.json")]
+    assert feed_links(settings(), urls.INCIDENTS_URI) == [("RSS", "../feed.xml"),
+                                                           ("JSON Feed", "../feed.json")]
+    assert feed_links(settings(site_url=SITE_URL), urls.INCIDENTS_URI) == [
+        ("RSS", f"{SITE_URL}feed.xml"), ("JSON Feed", f"{SITE_URL}feed.json")]
+
+
+def test_the_internal_home_and_the_incident_list_link_to_the_feeds() -> None:
+    internal = settings()
+    entries = listing(INCIDENTS)
+    home = home_page(internal, entries, PageRenderer(), ()).resolved()
+    assert '<a href="feed.xml">RSS</a> · <a href="feed.json">JSON Feed</a>' in home
+    pages = index_pages(entries, PageRenderer(), internal.severities,
+                        feeds=feed_links(internal, urls.INCIDENTS_URI))
+    incidents = pages[urls.INCIDENTS_URI].resolved()
+    assert '<a href="../feed.xml">RSS</a> · <a href="../feed.json">JSON Feed</a>' in incidents
+    tag_page = pages[urls.tag_uri("dns")].resolved()
+    assert "feed.xml" not in tag_page
+
+
 @pytest.fixture(scope="module")
 def example_public_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("example")
@@ -248,6 +288,16 @@ def test_example_public_feeds_parse_and_hold_only_public_incidents(
         site_url=base,
     )
     assert [item["url"] for item in feed["items"]] == [f"{base}incidents/{i}/" for i in public_ids]
+    # Pages name the feeds in their head (overrides/main.html) and the list links them.
+    heads = (f'<link rel="alternate" type="application/rss+xml" title="Lumen Pay incident reports '
+             f'(RSS)" href="{base}feed.xml">', '<link rel="alternate" '
+             f'type="application/feed+json" title="Lumen Pay incident reports (JSON Feed)" '
+             f'href="{base}feed.json">')
+    for page in ("index.html", "incidents/index.html", f"incidents/{public_ids[0]}/index.html"):
+        html = (example_public_site / page).read_text(encoding="utf-8")
+        assert all(head in html for head in heads), page
+    listed = (example_public_site / "incidents" / "index.html").read_text(encoding="utf-8")
+    assert f'<a href="{base}feed.xml">RSS</a> · <a href="{base}feed.json">JSON Feed</a>' in listed
 
 
 #: The public markers each output must show: the allowlisted fields it is built from.

@@ -127,11 +127,13 @@ def test_no_planted_payload_is_live_in_an_html_export(
     ) in document
 
 
-def test_the_html_blocks_of_a_markdown_export_are_sanitized(
+def test_the_tables_of_a_markdown_export_are_markdown_and_hold_payloads_as_text(
     planted_kbs: dict[str, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     document = export(planted_kbs["public"], "md", monkeypatch)
-    tables = re.findall(r"<table>.*?</table>", document, re.DOTALL)
+    assert "<table" not in document
+    rendered = markdown.markdown(document, extensions=["tables"])
+    tables = re.findall(r"<table>.*?</table>", rendered, re.DOTALL)
     assert len(tables) == 3  # key facts, timeline, follow-ups
     assert [unsafe_markup(table) for table in tables] == [[], [], []]
 

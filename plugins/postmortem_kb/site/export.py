@@ -1,18 +1,23 @@
 """`pmkb export`: one customer-facing postmortem as a standalone document.
 
 The document is rendered from the `PublicIncident` only — title, date, duration, customer
-impact, summary, public timeline, what we fixed, public follow-ups — and closes with the
-knowledge base's apology. HTML is one self-contained file (inline stylesheet, no scripts,
-fonts or images from anywhere) that opens offline: its body passes the sanitizer, and its
-Content-Security-Policy lets nothing run or load. Before it is handed over, the document
-passes the same leak guard as the public site.
+impact, summary, public timeline, what we fixed, public follow-ups — with who publishes it
+and when (the configured `organisation`, the build date: a public incident records no
+publication date of its own), and closes with the knowledge base's apology and `contact`.
+The md format is plain Markdown (tables and text, no HTML), so it pastes into any Markdown
+tool; the HTML format is that Markdown rendered and sanitized. HTML is one self-contained
+file (inline stylesheet, no scripts, fonts or images from anywhere) that opens offline: its
+body passes the sanitizer, and its Content-Security-Policy lets nothing run or load. Before
+it is handed over, the document passes the same leak guard as the public site.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import re
 import tempfile
 from pathlib import Path
+from urllib.parse import quote
 
 import markdown
 
@@ -27,6 +32,11 @@ FORMATS = ("md", "html")
 #: How the leak guard labels a match in a file's name rather than in its content.
 _NAME_LEAK = "file name: "
 _MARKDOWN_EXTENSIONS = ["tables", "sane_lists"]
+#: Characters a Markdown link text would read as syntax (emphasis, code, brackets, tables).
+_MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_\[\]<>!|#])")
+#: What stays as it is in a link destination: URL syntax and `%`-escapes; parentheses,
+#: angle brackets and backslashes would end or change a Markdown link, so they are encoded.
+_URL_SAFE = ":/?#[]@!$&'*+,;=%~"
 
 
 class ExportError(Exception):
@@ -43,10 +53,13 @@ def export_incident(plan: SitePlan, incident_id: str, fmt: str = "md") -> str:
     if public is None:
         raise ExportError(_why_not_exportable(plan, incident_id))
     renderer = PageRenderer(internal=False)
-    # Its tables are HTML blocks, left in place as raw HTML: valid Markdown as it stands.
+    contact = plan.settings.contact
     document = renderer.render(
-        "export.md.j2", "export.md", public=public, settings=plan.settings
-    ).resolved()
+        "export.md.j2", "export.md", public=public, settings=plan.settings,
+        published=plan.settings.build_date,
+        contact_text=_MARKDOWN_PUNCTUATION.sub(r"\\\1", contact.text) if contact else "",
+        contact_url=quote(contact.href, safe=_URL_SAFE) if contact else "",
+    ).markdown
     if fmt == "html":
         body = sanitize_html(markdown.markdown(
             document,

@@ -107,6 +107,17 @@ def site_link(settings: Settings, path: str) -> str:
     return path or "./"
 
 
+def feed_links(settings: Settings, page_uri: str) -> list[tuple[str, str]]:
+    """(name, URL) of each feed, for a page at `page_uri` to link: absolute with `site_url`
+    (a reader may copy it into a feed reader), else relative to that page."""
+
+    def link(feed: str) -> str:
+        return site_link(settings, feed) if settings.site_url else urls.relative_link(
+            page_uri, feed)
+
+    return [("RSS", link(urls.RSS_FEED_FILE)), ("JSON Feed", link(urls.JSON_FEED_FILE))]
+
+
 def incident_link(settings: Settings, incident_id: str) -> str:
     return site_link(settings, urls.page_url(urls.incident_uri(incident_id)))
 

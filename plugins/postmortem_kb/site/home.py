@@ -3,7 +3,7 @@
 A public site always has a landing page: who publishes the reports (the `organisation`
 option), how to reach them (`contact`), the feeds to follow (absolute URLs when the site has a
 `site_url`, as a feed reader needs) and the newest incidents. An internal site gets the newest
-incidents and a link to each main section the build generates.
+incidents, a link to each main section the build generates and the feeds.
 
 Rendered from `home_public.md.j2` and `home_internal.md.j2` (a knowledge base overrides them
 in `overrides/pmkb/`); the lists are autoescaping HTML blocks, and every other value from
@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from ..core import urls
 from ..core.settings import Settings
-from .feeds import site_link
+from .feeds import feed_links
 from .listing import ListingEntry
 from .render import PageRenderer, RenderedPage
 
@@ -69,10 +69,7 @@ def home_page(
             site_description=settings.site_description,
             organisation=settings.organisation_name,
             contact=settings.contact,
-            feeds=[
-                ("RSS", site_link(settings, urls.RSS_FEED_FILE)),
-                ("JSON Feed", site_link(settings, urls.JSON_FEED_FILE)),
-            ],
+            feeds=feed_links(settings, urls.HOME_URI),
             entries=newest,
             total=len(entries),
         )
@@ -82,6 +79,7 @@ def home_page(
         site_name=settings.site_name,
         site_description=settings.site_description,
         sections=[section for section in SECTIONS if section.uri in generated_uris],
+        feeds=feed_links(settings, urls.HOME_URI),
         entries=newest,
         total=len(entries),
     )

@@ -108,8 +108,12 @@ def index_pages(
     renderer: PageRenderer,
     severities: tuple[str, ...],
     descriptions: dict[str, str] | None = None,
+    feeds: list[tuple[str, str]] | None = None,
 ) -> dict[str, RenderedPage]:
-    """Every browse page of the site: `incidents/`, and an overview + pages per facet."""
+    """Every browse page of the site: `incidents/`, and an overview + pages per facet.
+
+    `feeds` ((name, URL) for `incidents/`) lets a reader of the full list follow what is new.
+    """
     descriptions = descriptions or {}
 
     def incident_list(
@@ -126,7 +130,9 @@ def index_pages(
             **context,
         )
 
-    pages = {urls.INCIDENTS_URI: incident_list(urls.INCIDENTS_URI, "All incidents", entries)}
+    pages = {
+        urls.INCIDENTS_URI: incident_list(urls.INCIDENTS_URI, "All incidents", entries, feeds=feeds)
+    }
     for facet in facets(severities):
         groups = group_by(entries, facet)
         values = facet.sort_values(list(groups))

@@ -25,7 +25,7 @@ from ..quality.gate import check_quality
 from ..search.documents import SearchDocument, search_documents
 from ..search.related import compute_related
 from .actions import action_pages
-from .feeds import feed_files
+from .feeds import feed_files, feed_links
 from .gallery import gallery_pages, lesson_texts, load_gallery
 from .hand_written import (
     HandWrittenPage,
@@ -179,7 +179,10 @@ def plan_site(settings: Settings, overrides_dir: Path | None = None) -> SitePlan
             kb.incidents, settings.quality, settings.severities, settings.build_date, kb.names
         )
     plan.pages.update(incident_pages(plan, renderer))
-    plan.pages.update(index_pages(plan.entries, renderer, settings.severities, settings.tags))
+    plan.pages.update(index_pages(
+        plan.entries, renderer, settings.severities, settings.tags,
+        feeds=feed_links(settings, urls.INCIDENTS_URI),
+    ))
     plan.pages.update(gallery_pages(plan.entries, lessons, renderer, settings))
     plan.public_texts.extend(lesson_texts(lessons))
     plan.data_files.update(feed_files(settings, view.incidents))

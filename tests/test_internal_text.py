@@ -6,7 +6,6 @@ from __future__ import annotations
 import pytest
 
 from postmortem_kb.public.internal_markup import (
-    find_raw_html,
     internal_markup_problems,
     internal_parts,
     mark_internal,
@@ -14,6 +13,7 @@ from postmortem_kb.public.internal_markup import (
     replace_handles,
     strip_internal,
 )
+from postmortem_kb.public.markdown_reading import read_markdown
 
 ROLES = {"@ann": "incident commander", "@bob.smith": "on-call engineer"}
 
@@ -180,7 +180,7 @@ class TestRawHtml:
         ],
     )
     def test_finds_raw_html(self, text: str, found: list[str]) -> None:
-        assert find_raw_html(text) == found
+        assert list(read_markdown(text).raw_html) == found
 
     @pytest.mark.parametrize(
         "text",
@@ -193,7 +193,7 @@ class TestRawHtml:
         ],
     )
     def test_allows_autolinks_references_and_code(self, text: str) -> None:
-        assert find_raw_html(text) == []
+        assert read_markdown(text).raw_html == ()
 
 
 class TestReplaceHandles:

@@ -57,7 +57,7 @@ def approvable_incident(plan: SitePlan, incident_id: str, handle: str, *, public
             raise ApprovalRefused(f"{broken[0]}: has schema errors; fix them first (pmkb check)")
         hint = suggest(incident_id, sorted(plan.kb.by_id()))
         raise ApprovalRefused(f"{incident_id}: no incident has this id{hint}")
-    errors = [problem for problem in [*plan.problems.items, *plan.findings]
+    errors = [problem for problem in plan.every_problem
               if problem.file == incident.source and problem.is_error]
     if errors:
         raise ApprovalRefused(f"{incident.source}: {len(errors)} error(s) to fix before"

@@ -111,7 +111,7 @@ def cmd_agenda(args: argparse.Namespace) -> int:
 def cmd_check(args: argparse.Namespace) -> int:
     settings = load_settings("internal", args.config_file)
     plan = plan_site(settings)
-    problems = in_reading_order([*plan.problems.items, *plan.findings])
+    problems = in_reading_order(plan.every_problem)
     files = len(plan.kb.incidents) + len(plan.kb.skipped)
     errors = sum(problem.is_error for problem in problems)
     warnings = len(problems) - errors

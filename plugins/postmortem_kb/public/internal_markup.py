@@ -11,7 +11,7 @@ are closed, and code spans that open and close on one line. Everything else is r
 purpose, erring towards cutting. This line reader is not trusted alone: the projection reads the
 cut text again with Python-Markdown (`markdown_reading`), the parser that renders it, and
 refuses any text where the two disagree; `internal_parts` is what either of them finds, so the
-leak scan looks for both. Raw HTML is likewise decided by Python-Markdown (`find_raw_html`).
+leak scan looks for both. Raw HTML is likewise decided by Python-Markdown (`markdown_reading`).
 """
 
 from __future__ import annotations
@@ -172,16 +172,6 @@ def markdown_without_code(text: str) -> str:
         elif block.kind == "text":
             out.append(_mask(block.text, _code_span_ranges(block.text)))
     return "\n".join(out)
-
-
-def find_raw_html(text: str) -> list[str]:
-    """Raw HTML in Markdown text, as Python-Markdown would pass it through: tags, comments,
-    declarations, processing instructions. Autolinks, character references and code are not.
-
-    Decided by the renderer itself, not a scanner of our own: the two disagreed on how
-    backtick runs pair into code spans and on a tag with tabs, and real tags got through.
-    """
-    return list(read_markdown(text).raw_html)
 
 
 def replace_handles(text: str, roles: Mapping[str, str]) -> tuple[str, list[str]]:

@@ -127,6 +127,12 @@ class SitePlan:
     def kb(self) -> KnowledgeBase:
         return self.view.kb
 
+    @property
+    def every_problem(self) -> list[Problem]:
+        """Format problems and quality findings together: what `pmkb check` and the
+        `problems/` page list."""
+        return [*self.problems.items, *self.findings]
+
 
 def project_audience(settings: Settings) -> AudienceView:
     """Load, validate and project the knowledge base for `settings.audience`."""
@@ -197,7 +203,7 @@ def plan_site(settings: Settings, overrides_dir: Path | None = None) -> SitePlan
         ))
         plan.files.update(evidence_files(kb.incidents, settings.source_dir))
         plan.pages.update(quality_pages(
-            [*problems.items, *plan.findings], kb.skipped, kb.incidents, renderer
+            plan.every_problem, kb.skipped, kb.incidents, renderer
         ))
     if settings.docs_dir is not None:
         plan.hand_written = read_hand_written_pages(settings.docs_dir, problems)

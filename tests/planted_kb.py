@@ -86,6 +86,19 @@ def planted_incident(internal: list[str], urls: list[str]) -> dict[str, object]:
             "started": "2024-05-02T10:00:00Z",
             "resolved": "2024-05-02T11:00:00Z",
             "customer": one_line("iimpact", internal),
+            "phases": [
+                {"state": "outage", "from": "2024-05-02T10:00:00Z",
+                 "note": one_line("iphases", internal)},
+                {"state": "recovering", "from": "2024-05-02T10:30:00Z",
+                 "to": "2024-05-02T11:00:00Z", "note": one_line("pphases", PUBLIC_PAYLOADS),
+                 "public": True},
+            ],
+            "measures": [
+                {"what": one_line("imeasures", internal), "value": 5000,
+                 "unit": one_line("imeasures-unit", internal)},
+                {"what": one_line("pmeasures", PUBLIC_PAYLOADS), "value": 78, "unit": "%",
+                 "public": True},
+            ],
         },
         "key_learning": one_line("ikey_learning", internal),
         "summary": paragraphs("isummary", internal),
@@ -96,20 +109,27 @@ def planted_incident(internal: list[str], urls: list[str]) -> dict[str, object]:
               for minute, event in enumerate(planted("ptimeline", PUBLIC_PAYLOADS))),
         ],
         **{name: planted(f"i{name}", internal) for name in (
-            "contributors", "mitigators", "risks", "surprises", "went_well", "went_wrong",
-            "got_lucky", "five_whys", "unknowns",
+            "mitigators", "surprises", "went_well", "went_wrong", "got_lucky", "five_whys",
+            "unknowns",
         )},
+        # Factor objects: the text is the author's, kind and factor id a closed vocabulary.
+        "contributors": [{"text": text, "kind": "technical", "factor": "planted-factor"}
+                         for text in planted("icontributors", internal)],
+        "risks": [{"text": text, "likelihood": "high", "severity": "low"}
+                  for text in planted("irisks", internal)],
         "learnings": {"technical": planted("ilearnings", internal)},
         "evidence": [
             {"caption": caption, "link": link}
             for caption, link in zip(planted("ievidence", urls), urls, strict=True)
         ],
         "follow_ups": [
-            *({"action": action, "owner": owner, "ticket": ticket, "priority": priority}
-              for action, owner, ticket, priority in zip(
+            *({"action": action, "owner": owner, "ticket": ticket, "priority": priority,
+               "check": check, "status": "in-progress", "type": "prevent"}
+              for action, owner, ticket, priority, check in zip(
                   planted("ifollow_ups-action", internal), planted("ifollow_ups-owner", internal),
                   planted("ifollow_ups-ticket", internal),
-                  planted("ifollow_ups-priority", internal), strict=True)),
+                  planted("ifollow_ups-priority", internal),
+                  planted("ifollow_ups-check", internal), strict=True)),
             *({"action": action, "owner": "@bob", "status": "open", "public": True}
               for action in planted("pfollow_ups", PUBLIC_PAYLOADS)),
         ],

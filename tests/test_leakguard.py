@@ -409,6 +409,7 @@ T = TypeVar("T", bound="DataclassInstance")
 NOT_TEXT_VALUES: dict[object, object] = {
     bool: True,  # `public: true` too: the public case reads those texts as shown
     int: 7,
+    float: 7.5,
     dt.date: dt.date(2024, 3, 5),
     dt.datetime: dt.datetime(2024, 3, 5, 10, tzinfo=dt.timezone.utc),
 }
@@ -453,6 +454,12 @@ NOT_SECRET = {
     "trigger",
     "timeline[0].kind",
     "follow_ups[0].status",
+    "type",
+    "impact.phases[0].state",
+    "impact.derived[0]",
+    "follow_ups[0].type",
+    *(f"{name}[0].{field}" for name in ("contributors", "mitigators", "risks")
+      for field in ("kind", "likelihood", "severity")),
     "lines.<key>",
     "learnings.<key>",
     "roles[0]",  # the role name; the handle, `roles.<key>`, is private
@@ -517,7 +524,8 @@ class TestPrivateByDefault:
 
     def test_a_public_incident_keeps_only_its_shown_texts_out(self) -> None:
         caught, missed = caught_paths(Incident, public=True)
-        shown = {"id", "timeline[0].event", "follow_ups[0].action"}
+        shown = {"id", "timeline[0].event", "follow_ups[0].action", "impact.phases[0].note",
+                 "impact.measures[0].what", "impact.measures[0].unit"}
         shown |= {path for path in caught | missed if path.startswith("public.")}
         assert len(shown) > 5
         assert missed == NOT_SECRET | shown

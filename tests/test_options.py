@@ -33,6 +33,10 @@ def config_file(tmp_path: Path, **options: object) -> Path:
         ("audience", "customers", "customers"),
         ("quality", {"blameless": {"phrases": ["(unclosed"]}}, "is not a valid regular expression"),
         ("quality", {"completeness": {"SEV-1": ["sumary"]}}, "sumary"),
+        ("kpi_targets", {"mtbf": 4}, "unknown KPI mtbf"),
+        ("ticket_url", "https://tracker.example.com/browse/", "expected an http(s) URL with one"),
+        ("severity_aliases", {"p1": "SEV-9"}, "'SEV-9', which is not on the severity scale"),
+        ("types", {"drill": {"listed": "everywhere"}}, "everywhere"),
     ],
 )
 def test_a_bad_option_fails_loading_and_names_the_option(
@@ -60,6 +64,10 @@ def test_good_options_become_settings(tmp_path: Path) -> None:
         build_date="2024-05-06",
         title_pattern="{severity}: {title}",
         public_tags=["DNS"],
+        types={"near-miss": {"metrics": True}, "drill": {"listed": "own"}},
+        kpi_targets={"mttr": 4, "follow_up_on_time": 0.8},
+        ticket_url="https://tracker.example.com/browse/{ticket}",
+        severity_aliases={"p1": "SEV-1"},
     )
     config = load_config(config_file=str(path))
     settings = settings_from_config(config.plugins["postmortems"].config, config)
@@ -70,6 +78,14 @@ def test_good_options_become_settings(tmp_path: Path) -> None:
     assert settings.public_tags == ("dns",)
     assert settings.source_dir == (tmp_path / "postmortems").resolve()
     assert settings.cache_dir == (tmp_path / ".cache" / "pmkb").resolve()
+    # A type given some keys keeps the defaults of the rest; a new type counts nowhere else.
+    near_miss, drill = settings.types["near-miss"], settings.types["drill"]
+    assert (near_miss.metrics, near_miss.follow_up_closure, near_miss.listed) == (True, True, "all")
+    assert (drill.listed, drill.metrics, drill.public) == ("own", False, True)
+    assert settings.types["external"].requires == ("source_url", "company")
+    assert settings.kpi_targets == {"mttr": 4, "follow_up_on_time": 0.8}
+    assert settings.ticket_url == "https://tracker.example.com/browse/{ticket}"
+    assert settings.severity_aliases == {"p1": "SEV-1"}
 
 
 def test_a_date_written_as_a_yaml_date_is_accepted(tmp_path: Path) -> None:

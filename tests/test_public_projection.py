@@ -12,11 +12,17 @@ import pytest
 
 from postmortem_kb.core.model import (
     Evidence,
+    Factor,
     FollowUp,
     Impact,
+    ImpactMeasure,
+    ImpactPhase,
+    ImportSource,
     Incident,
     PublicFollowUp,
     PublicIncident,
+    PublicMeasure,
+    PublicPhase,
     PublicView,
     Review,
     TimelineEntry,
@@ -51,6 +57,10 @@ def marked_incident_fields() -> dict[str, Any]:
         "date": dt.date(2024, 3, 5),
         "severity": "SEV-2",
         "status": "published",
+        "type": "incident",
+        "source_url": "https://private-source-4d1.example/post",
+        "company": "PRIVATE_COMPANY_6b2",
+        "imported_from": ImportSource("private-import-8c3.docx", "PRIVATE_SHA_9f0"),
         "services": ("PRIVATE_SERVICE_a10",),
         "tags": ("pubtag_c4e", "PRIVATE_TAG_5c1"),
         "trigger": "PRIVATE_TRIGGER_e8e",
@@ -61,6 +71,15 @@ def marked_incident_fields() -> dict[str, Any]:
             resolved=at(11),
             customer="PRIVATE_CUSTOMER_3b0",
             data_loss=True,
+            phases=(
+                ImpactPhase("degraded", at(10), at(10, 20), public=True, line=20,
+                            note="PUBLIC_PHASENOTE_1a4 [PRIVATE_PHASESPAN_2b5]{.internal}"),
+                ImpactPhase("outage", at(10, 20), at(11), "PRIVATE_PHASENOTE_3c6"),
+            ),
+            measures=(
+                ImpactMeasure("PUBLIC_MEASURE_4d7", 78, "%", public=True),
+                ImpactMeasure("PRIVATE_MEASURE_5e8", 5000, "PRIVATE_UNIT_6f9"),
+            ),
         ),
         "commander": "@private_commander_d41",
         "owner": "@private_owner_77a",
@@ -79,9 +98,11 @@ def marked_incident_fields() -> dict[str, Any]:
             TimelineEntry(at(10, 5), "PRIVATE_TIMELINE_6d2", kind="decision"),
             TimelineEntry(at(10, 6), "::: internal\nPRIVATE_TLBLOCK_60e\n:::", public=True),
         ),
-        "contributors": ("PRIVATE_CONTRIBUTOR_8e1",),
-        "mitigators": ("PRIVATE_MITIGATOR_f05",),
-        "risks": ("PRIVATE_RISK_c3a",),
+        "contributors": (
+            Factor("PRIVATE_CONTRIBUTOR_8e1", kind="technical", factor="private-factor-9c2"),
+        ),
+        "mitigators": (Factor("PRIVATE_MITIGATOR_f05"),),
+        "risks": (Factor("PRIVATE_RISK_c3a", likelihood="high", severity="low"),),
         "learnings": {"technical": ("PRIVATE_LEARNING_4a9",), "general": ("PRIVATE_LEARNING_5b0",)},
         "surprises": ("PRIVATE_SURPRISE_1d7",),
         "went_well": ("PRIVATE_WENTWELL_e2f",),
@@ -102,8 +123,11 @@ def marked_incident_fields() -> dict[str, Any]:
                 ticket="PRIVATE_TICKET_0b6",
                 priority="PRIVATE_PRIORITY_e47",
                 public=True,
+                type="detect",
+                check="PRIVATE_CHECK_8b1",
             ),
-            FollowUp("PRIVATE_FUACTION_8f8", owner="@private_fuowner_c90", status="done"),
+            FollowUp("PRIVATE_FUACTION_8f8", owner="team:private-team-0d3", status="done",
+                     closed=dt.date(1904, 5, 6), type="prevent", check="PRIVATE_CHECK_7a0"),
         ),
         "related": ("private-related-6a0",),
         "recurrence_of": "private-recurrence-b13",
@@ -143,6 +167,8 @@ PUBLIC_MARKERS = [
     "PUBLIC_FUACTION_5e3",
     "PUBLIC_ROLE_f3b",
     "pubtag_c4e",
+    "PUBLIC_PHASENOTE_1a4",
+    "PUBLIC_MEASURE_4d7",
 ]
 
 
@@ -182,6 +208,7 @@ class TestAllowlist:
         assert "private" not in shown.lower()
         assert "1901" not in shown and "1902" not in shown  # drafted, published
         assert "1903" not in shown  # the review's dates
+        assert "1904" not in shown  # a follow-up's closed date
 
     def test_values_are_projected_as_written(self) -> None:
         public = project(incident()).incident
@@ -199,6 +226,9 @@ class TestAllowlist:
             key_learning="PUBLIC_KEYLEARNING_60b",
             tags=("pubtag_c4e",),
             follow_ups=(PublicFollowUp("PUBLIC_FUACTION_5e3", "open", dt.date(2024, 4, 1)),),
+            phases=(PublicPhase("degraded", at(10), at(10, 20), "PUBLIC_PHASENOTE_1a4"),),
+            measures=(PublicMeasure("PUBLIC_MEASURE_4d7", 78, "%"),),
+            type="incident",
         )
         [entry] = public.timeline  # the all-internal public entry is dropped
         assert (entry.at, entry.event.strip()) == (at(10), "PUBLIC_TIMELINE_2b1")

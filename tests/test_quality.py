@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from postmortem_kb.core.model import FollowUp, Impact, Incident, TimelineEntry, Waiver
+from postmortem_kb.core.model import Factor, FollowUp, Impact, Incident, TimelineEntry, Waiver
 from postmortem_kb.core.problems import Problem
 from postmortem_kb.core.settings import QualityOptions
 from postmortem_kb.quality.blameless import BlamelessWording, find_blame, person_as_subject
@@ -42,8 +42,8 @@ def complete_incident(**changes: object) -> Incident:
         impact=Impact(started=at(10), detected=at(10, 5), resolved=at(11)),
         summary="The primary failed over; writes failed for an hour.",
         timeline=(TimelineEntry(at(10, 5), "Replication lag alert fires.", kind="alert"),),
-        contributors=("The failover runbook described the old topology.",),
-        mitigators=("Reads kept working from the replica.",),
+        contributors=(Factor("The failover runbook described the old topology."),),
+        mitigators=(Factor("Reads kept working from the replica."),),
         learnings={"technical": ("Failover must be rehearsed.",)},
         key_learning="A failover that is never rehearsed does not work when needed.",
         follow_ups=(
@@ -167,7 +167,7 @@ def test_a_person_as_the_subject_of_a_contributor_is_flagged(
     contributor: str, person: str
 ) -> None:
     assert (person_as_subject(contributor, WORDING) or "").casefold() == person.casefold()
-    incident = complete_incident(contributors=(contributor,))
+    incident = complete_incident(contributors=(Factor(contributor),))
     problems = findings(incident, people={"@sam.o": [], "@dana": ["Dana"], "@p": ["Priya Nair"]})
     assert "blameless/person-contributor" in [problem.rule for problem in problems]
 

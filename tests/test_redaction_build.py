@@ -34,14 +34,24 @@ from urllib.parse import unquote
 
 import pytest
 
-from postmortem_kb.core.model import PublicFollowUp, PublicIncident, PublicTimelineEntry
+from postmortem_kb.core.model import (
+    PublicFollowUp,
+    PublicIncident,
+    PublicMeasure,
+    PublicPhase,
+    PublicTimelineEntry,
+)
+from postmortem_kb.search.browser_index import indexed_urls
 from postmortem_kb.site.publish import BACKUP_MARK, STAGING_MARK
+from postmortem_kb.site.search_box import SEARCH_INDEX_FOLDER
 from site_builder import REPO_ROOT, BuildFailed, BuiltSite, build_site, copy_kb
 
 LEAKY_KB = REPO_ROOT / "tests" / "fixtures" / "leaky_kb"
 PUBLIC_ID = "pubmark-idalpha"
 #: The incidents that must never be public: a draft, a `review` one, one without public text.
 UNPUBLISHED_IDS = ("privmark-draftid", "privmark-reviewid", "privmark-nosumid")
+#: Published with public text, but another company's incident (`type: external`).
+EXTERNAL_ID = "privmark-externalid"
 #: Every private marker starts with this, so no form of any of them may show publicly.
 PRIVATE_PREFIX = "privmark"
 
@@ -232,7 +242,7 @@ def test_the_fixture_plants_what_this_module_relies_on() -> None:
     assert TEMPLATE_MARKERS
     assert all(marker.lower().startswith(PRIVATE_PREFIX) for marker in PRIVATE_MARKERS)
     assert not any(PRIVATE_PREFIX in marker.lower() for marker in PUBLIC_MARKERS)
-    assert set(UNPUBLISHED_IDS) <= set(PRIVATE_MARKERS)
+    assert set(UNPUBLISHED_IDS) | {EXTERNAL_ID} <= set(PRIVATE_MARKERS)
 
 
 class TestPublicBuild:
@@ -261,6 +271,7 @@ class TestPublicBuild:
         names = {p.relative_to(public_site.site_dir).as_posix()
                  for p in public_site.site_dir.rglob("*")}
         for uri in (f"incidents/{PUBLIC_ID}/index.html", "search/search_index.json",
+                    f"{SEARCH_INDEX_FOLDER}/manifest.json", f"{SEARCH_INDEX_FOLDER}/d0.json",
                     "sitemap.xml", "sitemap.xml.gz", "feed.xml", "feed.json", "incidents.json",
                     "404.html"):
             assert uri in names
@@ -281,6 +292,15 @@ class TestPublicBuild:
                        if p.is_dir())
         assert pages == [PUBLIC_ID]
 
+    def test_an_external_incident_has_no_public_trace_though_published_with_public_text(
+        self, public_site: BuiltSite, public_readings: list[tuple[str, str]],
+        internal_readings: list[tuple[str, str]],
+    ) -> None:
+        assert files_holding(internal_readings, EXTERNAL_ID)
+        assert not (public_site.site_dir / "incidents" / EXTERNAL_ID).exists()
+        assert not files_holding(public_readings, EXTERNAL_ID)
+        assert not files_holding(public_readings, "PRIVMARK-EXTPUBSUM")
+
     def test_data_files_list_only_the_public_incident_with_public_fields(
         self, public_site: BuiltSite
     ) -> None:
@@ -295,14 +315,24 @@ class TestPublicBuild:
         assert set(incident) <= names(PublicIncident)
         assert all(set(entry) <= names(PublicTimelineEntry) for entry in incident["timeline"])
         assert all(set(item) <= names(PublicFollowUp) for item in incident["follow_ups"])
+        # Only the phase and the measure marked public, with their public fields.
+        [phase] = incident["phases"]
+        [measure] = incident["measures"]
+        assert set(phase) <= names(PublicPhase) and set(measure) <= names(PublicMeasure)
+        assert phase["note"] == "PUBMARK-PHASENOTE checkouts failed"
+        assert (measure["what"], measure["value"], measure["unit"]) == (
+            "PUBMARK-MEASURE checkouts failed", 78, "%",
+        )
+        assert incident["type"] == "incident"
         incident_url = f"incidents/{PUBLIC_ID}/"
         feed = json.loads(public_site.read("feed.json"))
         assert [item["url"].split("/", 3)[-1] for item in feed["items"]] == [incident_url]
         linked = re.findall(r"incidents/([^/<\"#]+)/", public_site.read("feed.xml")
                             + public_site.read("sitemap.xml"))
         assert set(linked) == {PUBLIC_ID}
-        index = json.loads(public_site.read("search/search_index.json"))
-        searched = {doc["location"].split("#")[0] for doc in index["docs"]}
+        pieces = public_site.site_dir / SEARCH_INDEX_FOLDER
+        found = indexed_urls({path.name: path.read_text("utf-8") for path in pieces.iterdir()})
+        searched = set().union(*found.values())
         assert {loc for loc in searched if re.match(r"incidents/.+/", loc)} == {incident_url}
 
 
@@ -487,7 +517,8 @@ def test_each_deny_pattern_in_a_page_fails_the_build_and_the_site_stays(
     options = {} if deny is None else {"deny": deny}
     logs = failed_public_build(published_kb, published_kb.root / "mkdocs.public.yml", **options)
     assert_reported(logs, "index.html", f"deny pattern {rule}")
-    assert_reported(logs, "search/search_index.json", f"deny pattern {rule}")
+    # The home page's result in the search box: the index's one chunk of this small site.
+    assert_reported(logs, f"{SEARCH_INDEX_FOLDER}/d0.json", f"deny pattern {rule}")
     assert value.lower() not in "\n".join(logs).lower()
 
 

@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import math
 import re
 from collections.abc import Callable
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .problems import Problems
@@ -31,6 +33,10 @@ T = TypeVar("T")
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 DATE_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$")
+#: A plain decimal number as authors write one: `30`, `-2`, `0.33`, `1.5e6`.
+_NUMBER = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$")
+#: A number with something written after it (`78%`, `5,000 projects`, `200k`): the unit.
+_NUMBER_WITH_UNIT = re.compile(r"^(?P<number>[+-]?\d[\d,]*(?:\.\d+)?)\s*(?P<unit>[^\d\s,.].*)$")
 _TRUE = {"true", "yes", "on"}
 _FALSE = {"false", "no", "off"}
 #: The dates a postmortem may carry. Python's calendar ends at years 1 and 9999, and later
@@ -251,6 +257,54 @@ class FieldReader:
             f"from {EARLIEST_DATE} to {LATEST_DATE}",
         )
         return False
+
+    def number(self, value: Any, path: str, required: bool = False) -> float | None:
+        """A finite number; `78%` or `5,000` is a problem that says how to write it."""
+        if value is None and required:
+            self.error(path, "is required; expected a number such as 30, 0.5 or 5000")
+            return None
+        text = self.text(value, path)
+        if text is None:
+            return None
+        if _NUMBER.match(text):
+            number = float(text)
+            if math.isfinite(number):
+                return number
+            self.error(path, f"{shown(text)} is too large; expected a number such as 5000")
+            return None
+        with_unit = _NUMBER_WITH_UNIT.match(text)
+        digits = (with_unit["number"] if with_unit else text).replace(",", "")
+        if with_unit and len(with_unit["unit"]) <= _SHOWN_CHARS // 3:
+            unit = with_unit["unit"].strip().replace("'", "''")
+            hint = f"write the number and its unit apart: `value: {digits}`, `unit: '{unit}'`"
+        elif _NUMBER.match(digits):
+            hint = f"write it without thousands separators: {digits}"
+        else:
+            hint = "expected a number such as 30, 0.5 or 5000"
+        self.error(path, f"{shown(text)} is not a number; {hint}")
+        return None
+
+    def web_address(self, value: Any, path: str, required: bool = False) -> str | None:
+        """An absolute http(s) URL with a host and no spaces."""
+        text = self.text(value, path, required)
+        if text is None:
+            return None
+        try:
+            parts = urlsplit(text)
+        except ValueError:  # an unclosed `[` of an IPv6 host
+            parts = urlsplit("")
+        if (
+            parts.scheme.lower() in ("http", "https")
+            and parts.netloc
+            and not any(char.isspace() for char in text)
+        ):
+            return text
+        self.error(
+            path,
+            f"{shown(text)} is not a web address; expected an http(s) URL such as"
+            " https://example.com/blog/incident-report",
+        )
+        return None
 
     def boolean(self, value: Any, path: str) -> bool | None:
         if value is None:

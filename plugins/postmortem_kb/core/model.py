@@ -10,19 +10,63 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-#: Timeline entry kinds the format knows.
-TIMELINE_KINDS = ("alert", "action", "decision", "communication")
+#: Timeline entry kinds the format knows; `alert` and `detection` mark when we knew.
+TIMELINE_KINDS = ("alert", "detection", "action", "decision", "communication")
+#: The kinds whose earliest entry is the derived `impact.detected`.
+DETECTION_KINDS = ("alert", "detection")
 #: Incident statuses, in workflow order.
 STATUSES = ("draft", "review", "published")
-#: Follow-up statuses.
-FOLLOW_UP_STATUSES = ("open", "done", "wont-do")
+#: Follow-up statuses; `open` and `in-progress` are still to do (and can be overdue).
+FOLLOW_UP_STATUSES = ("open", "in-progress", "done", "wont-do")
+OPEN_FOLLOW_UP_STATUSES = ("open", "in-progress")
+#: What a follow-up is for.
+FOLLOW_UP_TYPES = ("mitigate", "prevent", "detect", "process")
+#: Kinds of contributing factor (contributors, mitigators, risks written as objects).
+FACTOR_KINDS = ("technical", "human", "process", "organisational", "external")
+#: A risk's likelihood and severity.
+RISK_LEVELS = ("low", "medium", "high")
+#: Owner prefixes that name a team or a vendor rather than a person (`team:payments`).
+OWNER_GROUPS = ("team", "vendor")
 #: Learning categories; a plain list of learnings lands under "general".
 LEARNING_CATEGORIES = ("technical", "coordination", "product")
 
 
 @dataclass(frozen=True)
+class ImpactPhase:
+    """One stretch of what customers saw (`impact.phases`): degraded, outage, recovering …
+
+    `end` is None for a phase still going on, or the last one written without `to`.
+    """
+
+    state: str
+    start: dt.datetime
+    end: dt.datetime | None = None
+    note: str | None = None
+    public: bool = False
+    line: int | None = None
+
+    @property
+    def duration(self) -> dt.timedelta | None:
+        return _span(self.start, self.end)
+
+
+@dataclass(frozen=True)
+class ImpactMeasure:
+    """A number the impact can be summed and compared by (`impact.measures`)."""
+
+    what: str
+    value: float
+    unit: str | None = None
+    public: bool = False
+
+
+@dataclass(frozen=True)
 class Impact:
-    """When the incident hurt, and how much."""
+    """When the incident hurt, and how much.
+
+    `started`, `detected` and `resolved` may be derived (from the phases and the timeline)
+    when the file does not give them; `derived` names those, so pages can say so.
+    """
 
     started: dt.datetime | None = None
     detected: dt.datetime | None = None
@@ -30,6 +74,11 @@ class Impact:
     resolved: dt.datetime | None = None
     customer: str | None = None
     data_loss: bool | None = None
+    phases: tuple[ImpactPhase, ...] = ()
+    measures: tuple[ImpactMeasure, ...] = ()
+    #: Names of the timestamps above that were derived rather than written (a tuple, not a
+    #: set: the model is written to JSON as it is).
+    derived: tuple[str, ...] = ()
 
     @property
     def time_to_detect(self) -> dt.timedelta | None:
@@ -51,7 +100,11 @@ def _span(start: dt.datetime | None, end: dt.datetime | None) -> dt.timedelta | 
 
 @dataclass(frozen=True)
 class TimelineEntry:
-    """One moment in the timeline; `date_only` entries cover a whole day."""
+    """One moment in the timeline; `date_only` entries cover a whole day.
+
+    `at` is the earliest point: an approximate time (`~23:00`) or a range (`23:00..23:30`,
+    with `until` its end) is ordered and measured by it, and shown as written.
+    """
 
     at: dt.datetime
     event: str
@@ -59,6 +112,8 @@ class TimelineEntry:
     public: bool = False
     date_only: bool = False
     line: int | None = None
+    approximate: bool = False
+    until: dt.datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -73,15 +128,68 @@ class Evidence:
 @dataclass(frozen=True)
 class FollowUp:
     action: str
+    #: `@handle`, a role, `team:<name>` or `vendor:<name>` (see `owner_group`).
     owner: str | None = None
     due: dt.date | None = None
     status: str = "open"
     ticket: str | None = None
     priority: str | None = None
     public: bool = False
+    #: When it was done (or dropped); a v1 `done` without it lacks data for on-time closure.
+    closed: dt.date | None = None
+    #: mitigate | prevent | detect | process
+    type: str | None = None
+    #: How we will know it worked.
+    check: str | None = None
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_FOLLOW_UP_STATUSES
 
     def is_overdue(self, today: dt.date) -> bool:
-        return self.status == "open" and self.due is not None and self.due < today
+        return self.is_open and self.due is not None and self.due < today
+
+    @property
+    def owner_group(self) -> tuple[str, str] | None:
+        """`("team", "payments")` for `team:payments` (or vendor); None for a person or role."""
+        return owner_group(self.owner)
+
+
+def owner_group(owner: str | None) -> tuple[str, str] | None:
+    """The (kind, name) of a `team:` or `vendor:` owner; None for a person or a role."""
+    if owner is None or ":" not in owner:
+        return None
+    kind, _, name = owner.partition(":")
+    kind, name = kind.strip().lower(), name.strip()
+    return (kind, name) if kind in OWNER_GROUPS and name else None
+
+
+@dataclass(frozen=True)
+class Factor:
+    """A contributor, mitigator or risk: its text, and optionally what kind of factor it is.
+
+    Plain strings in a file become a Factor with only `text`. `factor` is an id from the
+    configured `factors` vocabulary, so incidents can be grouped by a shared cause;
+    `likelihood` and `severity` are for risks only.
+    """
+
+    text: str
+    kind: str | None = None
+    factor: str | None = None
+    likelihood: str | None = None
+    severity: str | None = None
+    line: int | None = None
+
+    def __str__(self) -> str:
+        return self.text
+
+
+@dataclass(frozen=True)
+class ImportSource:
+    """Where `pmkb import` read a postmortem from (`imported_from`); internal."""
+
+    path: str
+    sha256: str
 
 
 @dataclass(frozen=True)
@@ -138,6 +246,12 @@ class Incident:
     date: dt.date
     severity: str
     status: str = "draft"
+    #: incident | near-miss | false-alarm | external | game-day | maintenance (configurable:
+    #: `core.settings.TypeRule` says where each type counts).
+    type: str = "incident"
+    #: For `external` incidents: the public postmortem and whose it is.
+    source_url: str | None = None
+    company: str | None = None
     services: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
     trigger: str | None = None
@@ -149,9 +263,9 @@ class Incident:
     key_learning: str | None = None
     summary: str | None = None
     timeline: tuple[TimelineEntry, ...] = ()
-    contributors: tuple[str, ...] = ()
-    mitigators: tuple[str, ...] = ()
-    risks: tuple[str, ...] = ()
+    contributors: tuple[Factor, ...] = ()
+    mitigators: tuple[Factor, ...] = ()
+    risks: tuple[Factor, ...] = ()
     #: category → learnings; categories from LEARNING_CATEGORIES or "general".
     learnings: dict[str, tuple[str, ...]] = field(default_factory=dict)
     surprises: tuple[str, ...] = ()
@@ -171,6 +285,7 @@ class Incident:
     #: Quality-gate findings the authors accepted.
     waivers: tuple[Waiver, ...] = ()
     review: Review = field(default_factory=Review)
+    imported_from: ImportSource | None = None
     body: str = ""
     #: dotted field path (e.g. "timeline[2].at") → line in the source file.
     lines: dict[str, int] = field(default_factory=dict, compare=False, repr=False)
@@ -197,6 +312,25 @@ class PublicTimelineEntry:
     at: dt.datetime
     event: str
     date_only: bool = False
+    approximate: bool = False
+    until: dt.datetime | None = None
+
+
+@dataclass(frozen=True)
+class PublicPhase:
+    """A phase marked `public`, like a public timeline entry: its note is public text too."""
+
+    state: str
+    start: dt.datetime
+    end: dt.datetime | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class PublicMeasure:
+    what: str
+    value: float
+    unit: str | None = None
 
 
 @dataclass(frozen=True)
@@ -221,3 +355,7 @@ class PublicIncident:
     tags: tuple[str, ...] = ()
     timeline: tuple[PublicTimelineEntry, ...] = ()
     follow_ups: tuple[PublicFollowUp, ...] = ()
+    phases: tuple[PublicPhase, ...] = ()
+    measures: tuple[PublicMeasure, ...] = ()
+    #: The incident's type; only types whose `TypeRule.public` allows reach the public.
+    type: str = "incident"

@@ -55,7 +55,7 @@ DATA_ATTRIBUTES = frozenset({
 ALLOWED_ATTRIBUTES: dict[str, frozenset[str]] = {
     "*": frozenset({
         "class", "id", "title", "lang", "dir", "hidden", "role",
-        "aria-label", "aria-describedby", "aria-live", *DATA_ATTRIBUTES,
+        "aria-label", "aria-describedby", "aria-live", "aria-hidden", *DATA_ATTRIBUTES,
     }),
     "a": frozenset({"href"}),
     "img": frozenset({"src", "alt", "width", "height"}),

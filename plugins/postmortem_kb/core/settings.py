@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -62,6 +62,46 @@ def parse_contact(written: str) -> Contact:
         f"{written!r} is not a contact; expected an e-mail address (status@example.com), a "
         "mailto: link or an http(s) URL (https://example.com/support)"
     )
+
+
+#: Where an incident type's incidents are listed (`TypeRule.listed`).
+LISTINGS = ("all", "own", "gallery")
+
+
+@dataclass(frozen=True)
+class TypeRule:
+    """Where incidents of one `type` count (SPEC, "Incident model, v2": which types count where).
+
+    Defaults keep the metrics what teams expect: other companies' incidents, game days and
+    false alarms never move MTTR or the closure rate.
+    """
+
+    #: `all`: incident lists, indexes and counts; `own`: only the type's own list;
+    #: `gallery`: only the learning gallery (external postmortems).
+    listed: str = "all"
+    #: Counts in MTTD / MTTM / MTTR and time to publish.
+    metrics: bool = False
+    #: Its follow-ups count in the on-schedule closure rate.
+    follow_up_closure: bool = False
+    #: May reach the public site (when published with public text).
+    public: bool = True
+    #: Fields an incident of this type must have, beyond the format's required ones.
+    requires: tuple[str, ...] = ()
+
+
+DEFAULT_TYPES: dict[str, TypeRule] = {
+    "incident": TypeRule(listed="all", metrics=True, follow_up_closure=True),
+    "near-miss": TypeRule(listed="all", follow_up_closure=True),
+    "false-alarm": TypeRule(listed="own"),
+    "game-day": TypeRule(listed="own"),
+    "maintenance": TypeRule(listed="own"),
+    "external": TypeRule(listed="gallery", public=False, requires=("source_url", "company")),
+}
+DEFAULT_PHASE_STATES = ("degraded", "outage", "recovering", "monitoring")
+#: Metrics a `kpi_targets` entry may name (see `site/kpi.py`).
+KPI_METRICS = (
+    "mttd", "mttm", "mttr", "time_to_publish", "follow_up_on_time", "recurrence_rate",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -129,6 +169,18 @@ class Settings:
     #: Whether an incident is public only with a public approval of its public text as it is
     #: now (`review.public_fingerprint`); off by default so existing sites keep their pages.
     require_public_approval: bool = False
+    #: Incident types and where each counts; the first is the default for files without one.
+    types: Mapping[str, TypeRule] = field(default_factory=lambda: dict(DEFAULT_TYPES))
+    #: The states an impact phase may have.
+    phase_states: tuple[str, ...] = DEFAULT_PHASE_STATES
+    #: KPI → target (hours for the durations, a fraction 0..1 for rates).
+    kpi_targets: Mapping[str, float] = field(default_factory=dict)
+    #: Extra words for a severity (`p1` → `SEV-1`), for search and the files.
+    severity_aliases: Mapping[str, str] = field(default_factory=dict)
+    #: Link pattern for follow-up tickets, with `{ticket}`; None: tickets are plain text.
+    ticket_url: str | None = None
+    #: Factor vocabulary, id → description (like `tags`); empty: any factor id is accepted.
+    factors: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def is_public(self) -> bool:
@@ -178,7 +230,28 @@ def settings_from_config(options: Mapping[str, Any], site: Mapping[str, Any]) ->
         contact=parse_contact(contact) if contact else None,
         quality=quality_options(options.get("quality")),
         require_public_approval=options["require_public_approval"],
+        types=type_rules(options.get("types")),
+        phase_states=tuple(options.get("phase_states") or DEFAULT_PHASE_STATES),
+        kpi_targets=dict(options.get("kpi_targets") or {}),
+        severity_aliases=dict(options.get("severity_aliases") or {}),
+        ticket_url=options.get("ticket_url") or None,
+        factors=dict(options.get("factors") or {}),
     )
+
+
+def type_rules(section: Mapping[str, Mapping[str, Any]] | None) -> dict[str, TypeRule]:
+    """The `types` option: each named type's rule; a type left out keeps its default.
+
+    Giving a known type only some keys keeps the defaults of the rest, so `types:
+    {near-miss: {metrics: true}}` changes that one thing.
+    """
+    rules = dict(DEFAULT_TYPES)
+    for name, given in (section or {}).items():
+        base = rules.get(name, TypeRule())
+        kept = {key: value for key, value in given.items() if value is not None}
+        kept["requires"] = tuple(kept.get("requires", base.requires))
+        rules[name] = replace(base, **kept)
+    return rules
 
 
 def quality_options(section: Mapping[str, Any] | None) -> QualityOptions:

@@ -1,34 +1,43 @@
 """Turn one raw postmortem into a validated `Incident`, collecting every problem.
 
 The YAML layer hands over strings; `fields.FieldReader` converts them (text, dates,
-timestamps with the KB time zone, bools) and this module knows what each field of a
-postmortem means: required fields, the severity scale, `HH:MM` timeline entries in order,
-evidence files beside the postmortem. It never stops at the first problem: an author fixes a
-file in one pass. A file with any error yields no incident; warnings (an unknown tag) keep it.
+timestamps with the KB time zone, bools, numbers), `impact_reading.ImpactReader` reads the
+timeline and the impact (and derives the times the file leaves out), and this module knows
+what every other field of a postmortem means: required fields, the incident type and the
+fields it requires, the severity scale and its aliases, follow-ups and their owners,
+contributing factors, evidence files beside the postmortem. It never stops at the first
+problem: an author fixes a file in one pass. A file with any error yields no incident;
+warnings (an unknown tag or factor) keep it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from .fields import DATE_PATTERN, ID_PATTERN, FieldReader, kind_of, shown, suggest, zone_for
+from .fields import ID_PATTERN, kind_of, shown, suggest, zone_for
+from .impact_reading import IMPACT_TIMES, ImpactReader
 from .loader import RawPostmortem
 from .model import (
+    FACTOR_KINDS,
     FOLLOW_UP_STATUSES,
+    FOLLOW_UP_TYPES,
     LEARNING_CATEGORIES,
+    OPEN_FOLLOW_UP_STATUSES,
+    OWNER_GROUPS,
+    RISK_LEVELS,
     STATUSES,
-    TIMELINE_KINDS,
     Evidence,
+    Factor,
     FollowUp,
     Impact,
+    ImportSource,
     Incident,
     PublicView,
     Review,
-    TimelineEntry,
     Waiver,
 )
 from .problems import Problems
@@ -36,22 +45,22 @@ from .settings import Settings
 from .side_files import HANDLE_PATTERN, ROLES_FILE, read_roles
 
 _SEVERITY_SHORTHAND = re.compile(r"^sev[\s_-]*(\d+)$", re.IGNORECASE)
-_TIME = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$")
 
 TOP_LEVEL_FIELDS = (
-    "id", "title", "date", "status", "severity", "services", "tags", "trigger", "impact",
-    "commander", "owner", "drafted", "published", "key_learning", "summary", "timeline",
-    "contributors", "mitigators", "risks", "learnings", "surprises", "went_well",
+    "id", "title", "date", "status", "type", "severity", "services", "tags", "trigger",
+    "impact", "commander", "owner", "drafted", "published", "key_learning", "summary",
+    "timeline", "contributors", "mitigators", "risks", "learnings", "surprises", "went_well",
     "went_wrong", "got_lucky", "five_whys", "evidence", "unknowns", "follow_ups", "related",
-    "recurrence_of", "links", "roles", "public", "waive", "review", "body",
+    "recurrence_of", "links", "roles", "public", "waive", "review", "source_url", "company",
+    "imported_from", "body",
 )  # fmt: skip
 WAIVER_FIELDS = ("rule", "field", "reason")
 #: A quality rule id: `family/name` (the rules themselves are the quality gate's business).
 _RULE_ID = re.compile(r"^[a-z][a-z-]*/[a-z][a-z0-9-]*$")
-IMPACT_FIELDS = ("started", "detected", "mitigated", "resolved", "customer", "data_loss")
-TIMELINE_FIELDS = ("at", "event", "kind", "public")
 EVIDENCE_FIELDS = ("caption", "link", "file")
-FOLLOW_UP_FIELDS = ("action", "owner", "due", "status", "ticket", "priority", "public")
+FOLLOW_UP_FIELDS = (
+    "action", "owner", "due", "status", "closed", "type", "check", "ticket", "priority", "public",
+)  # fmt: skip
 REVIEW_FIELDS = (
     "meeting", "facilitator", "note_taker", "attendees", "notes", "approved_by", "approved_on",
     "public_approved_by", "public_approved_on", "public_fingerprint",
@@ -61,22 +70,26 @@ _APPROVALS = (("approved_by", "approved_on"), ("public_approved_by", "public_app
 #: A fingerprint as `pmkb approve --public` writes it: a version, then a hex digest.
 _FINGERPRINT = re.compile(r"^v[0-9]+:[0-9a-f]+$")
 PUBLIC_FIELDS = ("title", "summary", "impact", "remediation", "services", "key_learning")
+IMPORT_FIELDS = ("path", "sha256")
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
 REQUIRED_FIELDS = ("title", "date", "severity")
-TEXT_LIST_FIELDS = (
-    "contributors",
-    "mitigators",
-    "risks",
-    "surprises",
-    "went_well",
-    "went_wrong",
-    "got_lucky",
-    "five_whys",
-    "unknowns",
-)
+#: Contributors, mitigators and risks: each item a text or a factor object.
+FACTOR_LISTS = ("contributors", "mitigators", "risks")
+FACTOR_FIELDS = ("text", "kind", "factor")
+RISK_FIELDS = (*FACTOR_FIELDS, "likelihood", "severity")
+TEXT_LIST_FIELDS = ("surprises", "went_well", "went_wrong", "got_lucky", "five_whys", "unknowns")
+#: What a field an incident type requires holds, for the message when it is missing.
+_REQUIRED_BY_TYPE_HINT = {
+    "source_url": "the http(s) URL of the public postmortem",
+    "company": "the company whose incident it was",
+}
 
 
-def normalise_severity(value: str, scale: tuple[str, ...]) -> str | None:
-    """`sev1`, `Sev 1`, `SEV_1`, `sev01` → `SEV-1` when that is on the scale; None if unknown.
+def normalise_severity(
+    value: str, scale: tuple[str, ...], aliases: Mapping[str, str] | None = None
+) -> str | None:
+    """`sev1`, `Sev 1`, `SEV_1`, `sev01` → `SEV-1` when that is on the scale, as does an alias
+    (`p1` with `severity_aliases: {p1: SEV-1}`); None if unknown.
 
     Leading zeros are stripped as text, not by `int()`, which refuses more than 4,300 digits.
     """
@@ -87,18 +100,24 @@ def normalise_severity(value: str, scale: tuple[str, ...]) -> str | None:
     for level in scale:
         if level.lower() == text.lower():
             return level
+    for alias, level in (aliases or {}).items():
+        if alias.strip().lower() == value.strip().lower():
+            return normalise_severity(level, scale)
     return None
 
 
-class IncidentValidator(FieldReader):
+class IncidentValidator(ImpactReader):
     """Validate one raw postmortem. Use `validate_postmortem()`.
 
-    The generic getters come from `FieldReader`; this class adds what only an incident has:
-    its fields, the severity scale, the timeline's clock times, evidence beside the file.
+    The generic getters come from `FieldReader`, the timeline and the impact from
+    `ImpactReader`; this class adds what only an incident has: its fields, its type, the
+    severity scale, follow-ups, factors, evidence beside the file.
     """
 
     def __init__(self, raw: RawPostmortem, settings: Settings, roles: dict[str, str]) -> None:
-        super().__init__(raw.display, raw.data, raw.lines, zone_for(settings))
+        super().__init__(
+            raw.display, raw.data, raw.lines, zone_for(settings), settings.phase_states
+        )
         self.raw = raw
         self.settings = settings
         self.kb_roles = roles
@@ -119,6 +138,10 @@ class IncidentValidator(FieldReader):
         self.check_dates(date, drafted, published)
         body = self.raw.body if self.raw.is_markdown else self.text(data.get("body"), "body")
         roles = {**self.kb_roles, **read_roles(data.get("roles"), "roles", self)}
+        incident_type = self.incident_type(data.get("type"))
+        timeline = self.timeline(data.get("timeline"), date)
+        impact = self.derived_impact(self.impact(data.get("impact")), timeline)
+        self.check_required_by_type(incident_type, impact)
         # Read every field before deciding, so one pass reports every problem in the file.
         fields: dict[str, Any] = {
             "id": self.incident_id(data.get("id")),
@@ -127,20 +150,23 @@ class IncidentValidator(FieldReader):
             "date": date,
             "severity": self.severity(data.get("severity")),
             "status": self.choice(data.get("status"), "status", STATUSES, "draft"),
+            "type": incident_type,
+            "source_url": self.web_address(data.get("source_url"), "source_url"),
+            "company": self.text(data.get("company"), "company"),
             "services": self.text_list(data.get("services"), "services"),
             "tags": self.tag_list(data.get("tags"), "tags", tuple(self.settings.tags)),
             "trigger": self.trigger(data.get("trigger")),
-            "impact": self.impact(data.get("impact")),
+            "impact": impact,
             "commander": self.text(data.get("commander"), "commander"),
             "owner": self.text(data.get("owner"), "owner"),
             "drafted": drafted,
             "published": published,
             "key_learning": self.text(data.get("key_learning"), "key_learning"),
             "summary": self.text(data.get("summary"), "summary"),
-            "timeline": self.timeline(data.get("timeline"), date),
+            "timeline": timeline,
             "learnings": self.learnings(data.get("learnings")),
             "evidence": self.evidence(data.get("evidence")),
-            "follow_ups": self.follow_ups(data.get("follow_ups")),
+            "follow_ups": self.follow_ups(data.get("follow_ups"), date),
             "related": self.ids(data.get("related"), "related"),
             "recurrence_of": self.single_id(data.get("recurrence_of"), "recurrence_of"),
             "links": self.links(data.get("links")),
@@ -148,9 +174,12 @@ class IncidentValidator(FieldReader):
             "public": self.public(data.get("public")),
             "waivers": self.waivers(data.get("waive")),
             "review": self.review(data.get("review"), roles, date),
+            "imported_from": self.import_source(data.get("imported_from")),
             "body": (body or "").strip("\n"),
             "lines": dict(self.raw.lines),
         }
+        for name in FACTOR_LISTS:
+            fields[name] = self.factors(data.get(name), name)
         for name in TEXT_LIST_FIELDS:
             fields[name] = self.text_list(data.get(name), name)
         if self.problems.errors or None in (fields["title"], date, fields["severity"]):
@@ -180,14 +209,40 @@ class IncidentValidator(FieldReader):
         text = self.text(value, "severity")
         if text is None:
             return None
-        level = normalise_severity(text, self.settings.severities)
+        aliases = self.settings.severity_aliases
+        level = normalise_severity(text, self.settings.severities, aliases)
         if level is None:
+            also = f", or an alias ({', '.join(aliases)})" if aliases else ""
             self.error(
                 "severity",
                 f"{shown(text)} is not on the severity scale; expected one of "
-                f"{', '.join(self.settings.severities)}",
+                f"{', '.join(self.settings.severities)}{also}",
             )
         return level
+
+    def incident_type(self, value: Any) -> str:
+        """One of the configured types; a file without `type` has the first (`incident`)."""
+        types = tuple(self.settings.types) or ("incident",)
+        return self.choice(value, "type", types, types[0])
+
+    def check_required_by_type(self, incident_type: str, impact: Impact) -> None:
+        """The fields the type's rule requires (`external`: `source_url`, `company`).
+
+        An impact time counts when it is derived too; any other field when it is written.
+        """
+        rule = self.settings.types.get(incident_type)
+        for name in rule.requires if rule else ():
+            time = name.removeprefix("impact.")
+            if time in IMPACT_TIMES and name != time:
+                present = getattr(impact, time) is not None
+            else:
+                present = _written(self.raw.data, name)
+            if not present:
+                hint = _REQUIRED_BY_TYPE_HINT.get(name, "a value")
+                self.problems.error(
+                    self.display, self.line_of("type") or self.line_of("title"), name,
+                    f"is required for an incident of type `{incident_type}`; expected {hint}",
+                )
 
     def trigger(self, value: Any) -> str | None:
         text = self.text(value, "trigger")
@@ -202,83 +257,6 @@ class IncidentValidator(FieldReader):
                 f"{', '.join(self.settings.triggers)}",
             )
         return trigger
-
-    def impact(self, value: Any) -> Impact:
-        data = self.mapping(value, "impact", IMPACT_FIELDS)
-        stamps = {
-            name: self.timestamp(data.get(name), f"impact.{name}") for name in IMPACT_FIELDS[:4]
-        }
-        present = [(name, stamp) for name, stamp in stamps.items() if stamp is not None]
-        for (earlier, first), (later, second) in itertools.pairwise(present):
-            if second < first:
-                self.error(
-                    f"impact.{later}",
-                    f"is before impact.{earlier}; expected "
-                    "started ≤ detected ≤ mitigated ≤ resolved",
-                )
-        return Impact(
-            **stamps,
-            customer=self.text(data.get("customer"), "impact.customer"),
-            data_loss=self.boolean(data.get("data_loss"), "impact.data_loss"),
-        )
-
-    def timeline(self, value: Any, date: dt.date | None) -> tuple[TimelineEntry, ...]:
-        entries: list[TimelineEntry] = []
-        previous: TimelineEntry | None = None
-        for path, item in self.items(value, "timeline"):
-            if not isinstance(item, dict):
-                self.error(path, f"is {kind_of(item)}; expected a mapping with at, event")
-                continue
-            self.mapping(item, path, TIMELINE_FIELDS)
-            event = self.text(item.get("event"), f"{path}.event", required=True)
-            resolved = self.timeline_at(item.get("at"), f"{path}.at", previous, date)
-            if resolved is None or event is None:
-                continue
-            at, date_only = resolved
-            entry = TimelineEntry(
-                at=at,
-                event=event,
-                kind=self.choice(item.get("kind"), f"{path}.kind", TIMELINE_KINDS, "") or None,
-                public=bool(self.boolean(item.get("public"), f"{path}.public")),
-                date_only=date_only,
-                line=self.line_of(path),
-            )
-            if previous is not None and _is_before(entry, previous):
-                self.error(
-                    f"{path}.at",
-                    f"{_when(entry)} is before the entry above it "
-                    f"({_when(previous)}); expected entries in time order (write a "
-                    "full timestamp for an entry on a later day)",
-                )
-            entries.append(entry)
-            previous = entry
-        return tuple(entries)
-
-    def timeline_at(
-        self, value: Any, path: str, previous: TimelineEntry | None, date: dt.date | None
-    ) -> tuple[dt.datetime, bool] | None:
-        text = self.text(value, path, required=True)
-        if text is None:
-            return None
-        if DATE_PATTERN.match(text):
-            day = self.date(text, path)
-            return (dt.datetime.combine(day, dt.time(), self.zone), True) if day else None
-        clock = _TIME.match(text)
-        if clock:
-            hour, minute, second = (int(part or 0) for part in clock.groups())
-            if hour > 23 or minute > 59 or second > 59:
-                self.error(path, f"{shown(text)} is not a real time; expected HH:MM")
-                return None
-            if previous is not None:
-                base = previous.at
-                day, zone = base.date(), base.tzinfo
-            elif date is not None:
-                day, zone = date, self.zone
-            else:
-                return None
-            return dt.datetime.combine(day, dt.time(hour, minute, second), zone), False
-        stamp = self.timestamp(text, path)
-        return (stamp, False) if stamp else None
 
     def check_dates(
         self, date: dt.date | None, drafted: dt.date | None, published: dt.date | None
@@ -405,21 +383,133 @@ class IncidentValidator(FieldReader):
                        f" expected a handle of {roles_file} or of this file's `roles:`")
         return handle
 
-    def follow_ups(self, value: Any) -> tuple[FollowUp, ...]:
-        return self.each(value, "follow_ups", self.one_follow_up, FOLLOW_UP_FIELDS)
+    def follow_ups(self, value: Any, date: dt.date | None) -> tuple[FollowUp, ...]:
+        def read(item: dict[str, Any], path: str) -> FollowUp | None:
+            return self.one_follow_up(item, path, date)
 
-    def one_follow_up(self, item: dict[str, Any], path: str) -> FollowUp | None:
+        return self.each(value, "follow_ups", read, FOLLOW_UP_FIELDS)
+
+    def one_follow_up(
+        self, item: dict[str, Any], path: str, date: dt.date | None
+    ) -> FollowUp | None:
         action = self.text(item.get("action"), f"{path}.action", required=True)
+        status = self.choice(item.get("status"), f"{path}.status", FOLLOW_UP_STATUSES, "open")
+        closed = self.date(item.get("closed"), f"{path}.closed")
+        if closed is not None and status in OPEN_FOLLOW_UP_STATUSES:
+            self.error(f"{path}.closed", f"is set while the status is `{status}`; expected"
+                       " status done or wont-do with a closed date, or no closed date")
+        elif closed is not None and date is not None and closed < date:
+            self.error(f"{path}.closed", f"{closed} is before the incident ({date}); expected"
+                       " the date the follow-up was done or dropped")
         follow_up = FollowUp(
             action=action or "",
-            owner=self.text(item.get("owner"), f"{path}.owner"),
+            owner=self.follow_up_owner(item.get("owner"), f"{path}.owner"),
             due=self.date(item.get("due"), f"{path}.due"),
-            status=self.choice(item.get("status"), f"{path}.status", FOLLOW_UP_STATUSES, "open"),
+            status=status,
             ticket=self.text(item.get("ticket"), f"{path}.ticket"),
             priority=self.text(item.get("priority"), f"{path}.priority"),
             public=bool(self.boolean(item.get("public"), f"{path}.public")),
+            closed=closed,
+            type=self.choice(item.get("type"), f"{path}.type", FOLLOW_UP_TYPES, "") or None,
+            check=self.text(item.get("check"), f"{path}.check"),
         )
         return follow_up if action else None
+
+    def follow_up_owner(self, value: Any, path: str) -> str | None:
+        """`@handle`, a role, `team:<name>` or `vendor:<name>` (written `team:name`).
+
+        A team or vendor without a name, or a prefix one typo away from one (`teams:`), is
+        an error: it would otherwise read as a person's role and group with nobody.
+        """
+        owner = self.text(value, path)
+        if owner is None or ":" not in owner or owner.startswith("@"):
+            return owner
+        prefix, _, name = owner.partition(":")
+        kind = prefix.strip().lower()
+        if kind in OWNER_GROUPS:
+            if not name.strip():
+                self.error(path, f"{shown(owner)} names no {kind}; expected {kind}:<name>, e.g."
+                           f" {kind}:payments")
+                return None
+            return f"{kind}:{name.strip()}"
+        close = suggest(kind, OWNER_GROUPS) if kind.isalpha() else ""
+        if close:
+            self.error(path, f"{shown(owner)} is not a kind of owner{close}; expected a"
+                       " @handle, a role, team:<name> or vendor:<name>")
+            return None
+        return owner
+
+    def factors(self, value: Any, path: str) -> tuple[Factor, ...]:
+        """Contributors, mitigators or risks: each a text, or `{text, kind?, factor?}` (risks
+        also `likelihood`, `severity`); a single text is a list of one, as for tags."""
+        if isinstance(value, dict):
+            self.error(path, f"is {kind_of(value)}; expected a list of text or of"
+                       " {text, kind, factor}")
+            return ()
+        if not isinstance(value, list):
+            return tuple(Factor(text, line=self.line_of(path))
+                         for text in self.text_list(value, path))
+        found = []
+        for item_path, item in self.items(value, path):
+            if isinstance(item, dict):
+                factor = self.one_factor(item, item_path, risk=path == "risks")
+            else:
+                text = self.text(item, item_path, required=True)
+                factor = Factor(text, line=self.line_of(item_path)) if text else None
+            if factor is not None:
+                found.append(factor)
+        return tuple(found)
+
+    def one_factor(self, item: dict[str, Any], path: str, risk: bool) -> Factor | None:
+        known = RISK_FIELDS if risk else FACTOR_FIELDS
+        for key in item:
+            if key in RISK_FIELDS and key not in known:
+                self.error(f"{path}.{key}", f"is for risks only; expected one of"
+                           f" {', '.join(known)}")
+        self.unknown_fields({k: v for k, v in item.items() if k not in RISK_FIELDS}, path,
+                            known, f"one of {', '.join(known)}")
+        text = self.text(item.get("text"), f"{path}.text", required=True)
+        levels = {
+            name: self.choice(item.get(name), f"{path}.{name}", RISK_LEVELS, "") or None
+            for name in ("likelihood", "severity") if risk
+        }
+        factor = Factor(
+            text=text or "",
+            kind=self.choice(item.get("kind"), f"{path}.kind", FACTOR_KINDS, "") or None,
+            factor=self.factor_id(item.get("factor"), f"{path}.factor"),
+            line=self.line_of(path),
+            **levels,
+        )
+        return factor if text else None
+
+    def factor_id(self, value: Any, path: str) -> str | None:
+        """An id of the `factors` vocabulary; an id outside a non-empty one only warns."""
+        text = self.text(value, path)
+        if text is None:
+            return None
+        factor = text.lower()
+        vocabulary = tuple(self.settings.factors)
+        if not ID_PATTERN.match(factor):
+            self.error(path, f"{shown(text)} is not a factor id; expected lowercase letters,"
+                       " digits and hyphens, e.g. config-push-without-canary")
+            return None
+        if vocabulary and factor not in vocabulary:
+            self.warning(path, f"unknown factor {shown(factor)}{suggest(factor, vocabulary)};"
+                         " add it to the `factors` vocabulary or use a known one")
+        return factor
+
+    def import_source(self, value: Any) -> ImportSource | None:
+        """`imported_from: {path, sha256}`, as `pmkb import` writes it."""
+        data = self.mapping(value, "imported_from", IMPORT_FIELDS)
+        if not data:
+            return None
+        path = self.text(data.get("path"), "imported_from.path", required=True)
+        digest = self.text(data.get("sha256"), "imported_from.sha256", required=True)
+        if digest is not None and not _SHA256.match(digest.lower()):
+            self.error("imported_from.sha256", f"{shown(digest)} is not a SHA-256 digest;"
+                       " expected the 64 hexadecimal digits `pmkb import` writes")
+            return None
+        return ImportSource(path, digest.lower()) if path and digest else None
 
     def ids(self, value: Any, path: str) -> tuple[str, ...]:
         ids = self.text_list(value, path)
@@ -481,15 +571,12 @@ def _path_refusal(file: str, error: Exception) -> str:
     return str(error)
 
 
-def _is_before(entry: TimelineEntry, previous: TimelineEntry) -> bool:
-    """Out of order? A date-only entry stands for its whole day, so it compares by day."""
-    if entry.date_only or previous.date_only:
-        return entry.at.date() < previous.at.date()
-    return entry.at < previous.at
-
-
-def _when(entry: TimelineEntry) -> str:
-    return entry.at.date().isoformat() if entry.date_only else entry.at.isoformat(" ", "minutes")
+def _written(data: dict[str, Any], name: str) -> bool:
+    """Whether the file gives the dotted field `name` a value (not null, not empty)."""
+    value: Any = data
+    for part in name.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    return value not in (None, "", [], {})
 
 
 def validate_postmortem(

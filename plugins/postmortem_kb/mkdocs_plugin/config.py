@@ -17,9 +17,12 @@ from mkdocs.config import config_options as c
 from ..core.settings import (
     AUDIENCES,
     DEFAULT_APOLOGY,
+    DEFAULT_PHASE_STATES,
     DEFAULT_SEVERITIES,
     DEFAULT_TITLE_PATTERN,
     DEFAULT_TRIGGERS,
+    KPI_METRICS,
+    LISTINGS,
     TITLE_FIELDS,
     parse_contact,
 )
@@ -151,6 +154,76 @@ class QualitySection(c.SubConfig[QualityConfig]):
         return None if value is None else super().run_validation(value)
 
 
+class TypeConfig(base.Config):
+    """One incident type's rule (see `core.settings.TypeRule`); keys left out keep the
+    type's default (or, for a new type, count nowhere)."""
+
+    listed = c.Optional(c.Choice(LISTINGS))
+    """`all` (incident lists and counts), `own` (its own list only) or `gallery`."""
+    metrics = c.Optional(c.Type(bool))
+    """Counts in MTTD / MTTM / MTTR and time to publish."""
+    follow_up_closure = c.Optional(c.Type(bool))
+    """Its follow-ups count in the on-schedule closure rate."""
+    public = c.Optional(c.Type(bool))
+    """May reach the public site when published."""
+    requires = c.Optional(c.ListOfItems(c.Type(str)))
+    """Fields every incident of this type must have."""
+
+
+class TicketPattern(c.Type[str]):
+    """A ticket link pattern: an http(s) URL with exactly one `{ticket}`."""
+
+    def __init__(self) -> None:
+        super().__init__(str)
+
+    def run_validation(self, value: object) -> str:
+        pattern = super().run_validation(value)
+        if not pattern.startswith(("https://", "http://")) or pattern.count("{ticket}") != 1:
+            raise c.ValidationError(
+                f"{pattern!r} is not a ticket link pattern; expected an http(s) URL with one "
+                "{ticket}, e.g. https://tracker.example.com/browse/{ticket}"
+            )
+        return pattern
+
+
+class KpiTargets(c.DictOfItems[float]):
+    """`kpi_targets`: known metric names only, each a number."""
+
+    def __init__(self) -> None:
+        super().__init__(c.Type((int, float)), default={})
+
+    def run_validation(self, value: object) -> dict[str, float]:
+        targets = super().run_validation(value)
+        unknown = sorted(set(targets) - set(KPI_METRICS))
+        if unknown:
+            raise c.ValidationError(
+                f"unknown KPI {', '.join(unknown)}; expected some of {', '.join(KPI_METRICS)}"
+            )
+        return targets
+
+
+class SeverityAliases(c.DictOfItems[str]):
+    """`severity_aliases`: each alias names a severity of the configured scale, so a typo in
+    the configuration is an error at load time rather than a word search quietly ignores."""
+
+    def __init__(self) -> None:
+        super().__init__(c.Type(str), default={})
+
+    def post_validation(self, config: base.Config, key_name: str) -> None:
+        scale = config["severities"]
+        wrong = {
+            alias: level
+            for alias, level in config[key_name].items()
+            if not any(level.strip().lower() == known.lower() for known in scale)
+        }
+        if wrong:
+            alias, level = next(iter(wrong.items()))
+            raise c.ValidationError(
+                f"alias {alias!r} names {level!r}, which is not on the severity scale; "
+                f"expected one of {', '.join(scale)}"
+            )
+
+
 class PostmortemsConfig(base.Config):
     audience = c.Choice(AUDIENCES, default="internal")
     """Who the site is for: `internal` shows everything, `public` only the allowlist."""
@@ -191,4 +264,17 @@ class PostmortemsConfig(base.Config):
     require_public_approval = c.Type(bool, default=False)
     """Publish an incident only once `pmkb approve ID --public` approved its public text as it
     is now; off by default, so an existing public site does not empty on upgrade."""
+    types = c.Optional(c.DictOfItems(c.SubConfig(TypeConfig)))
+    """Incident types and where each counts (type: {listed, metrics, follow_up_closure, public,
+    requires}); the defaults are in SPEC.md, "Incident model, v2"."""
+    phase_states = c.ListOfItems(c.Type(str), default=list(DEFAULT_PHASE_STATES))
+    """The states an impact phase may have."""
+    kpi_targets = KpiTargets()
+    """KPI targets for the KPI page (metric: target; hours for durations, 0..1 for rates)."""
+    severity_aliases = SeverityAliases()
+    """Extra words for severities (`p1: SEV-1`), in files and in search."""
+    ticket_url = c.Optional(TicketPattern())
+    """Link pattern for follow-up tickets, e.g. https://tracker.example.com/browse/{ticket}."""
+    factors = c.DictOfItems(c.Type(str), default={})
+    """Contributing-factor vocabulary (id: description), like `tags`; unknown ids warn."""
 

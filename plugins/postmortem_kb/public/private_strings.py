@@ -36,7 +36,19 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import PurePosixPath
 from typing import Any
 
-from ..core.model import Evidence, FollowUp, Incident, PublicIncident, Review, TimelineEntry
+from ..core.model import (
+    Evidence,
+    Factor,
+    FollowUp,
+    Impact,
+    ImpactMeasure,
+    ImpactPhase,
+    ImportSource,
+    Incident,
+    PublicIncident,
+    Review,
+    TimelineEntry,
+)
 from .deny import MIN_PRIVATE_LENGTH, PrivateMatcher, normalise
 from .internal_markup import internal_parts
 
@@ -99,7 +111,7 @@ def collect_private_strings(
 #: Fields whose values are names, not prose (the last part of the field path).
 _NAMES = frozenset(
     {"id", "source", "services", "tags", "roles", "related", "recurrence_of", "links"}
-    | {"commander", "owner", "ticket", "priority", "link", "file"}
+    | {"commander", "owner", "ticket", "priority", "link", "file", "company", "factor"}
 )
 
 
@@ -238,6 +250,14 @@ _EXCEPTIONS: dict[tuple[type, str], _FieldReading] = {
     (Incident, "trigger"): _not_secret,
     (TimelineEntry, "kind"): _not_secret,
     (FollowUp, "status"): _not_secret,
+    (Incident, "type"): _not_secret,
+    (ImpactPhase, "state"): _not_secret,
+    (FollowUp, "type"): _not_secret,
+    (Factor, "kind"): _not_secret,
+    (Factor, "likelihood"): _not_secret,
+    (Factor, "severity"): _not_secret,
+    # Bookkeeping: which impact times were derived, by their field names (`detected`).
+    (Impact, "derived"): _not_secret,
     # Bookkeeping: field paths of the file format (`timeline[2].at`) → line numbers.
     (Incident, "lines"): _not_secret,
     # Learning categories are a closed vocabulary too (LEARNING_CATEGORIES or "general"),
@@ -252,15 +272,20 @@ _EXCEPTIONS: dict[tuple[type, str], _FieldReading] = {
     (Incident, "public"): _shown_when(lambda incident: True),
     (TimelineEntry, "event"): _shown_when(lambda entry: entry.public),
     (FollowUp, "action"): _shown_when(lambda follow_up: follow_up.public),
+    (ImpactPhase, "note"): _shown_when(lambda phase: phase.public),
+    (ImpactMeasure, "what"): _shown_when(lambda measure: measure.public),
+    (ImpactMeasure, "unit"): _shown_when(lambda measure: measure.public),
     # A public incident's id is its URL on the public site; any other id is private.
     (Incident, "id"): _private_unless_public,
     # Paths: the file name alone is private too.
     (Incident, "source"): _with_file_name,
     (Evidence, "file"): _with_file_name,
+    (ImportSource, "path"): _with_file_name,
     # URLs, found whether written with a trailing slash or without.
     (Incident, "links"): _links,
     (Evidence, "link"): _url,
     (Review, "notes"): _url,
+    (Incident, "source_url"): _url,
 }
 
 
@@ -272,6 +297,9 @@ def _public_texts(incident: PublicIncident) -> Iterator[str]:
     yield from incident.tags
     yield from (entry.event for entry in incident.timeline)
     yield from (follow_up.action for follow_up in incident.follow_ups)
+    yield from (phase.note for phase in incident.phases if phase.note)
+    for measure in incident.measures:
+        yield from (text for text in (measure.what, measure.unit) if text)
 
 
 def _needles(value: str, *, name: bool) -> Iterator[str]:

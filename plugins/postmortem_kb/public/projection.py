@@ -1,9 +1,11 @@
 """The public projection: the customer-facing incident, built by allowlist.
 
 `project_public` is the only way an incident reaches the public audience. It builds a new
-`PublicIncident` from the allowlisted fields — `public.*`, date, duration, severity, public
-tags, timeline entries and follow-ups marked `public: true` — and copies nothing else, so a
-field added to `Incident` later stays internal until someone adds it here on purpose.
+`PublicIncident` from the allowlisted fields — `public.*`, date, duration, severity, type,
+public tags, and the timeline entries, follow-ups, impact phases and impact measures marked
+`public: true` — and copies nothing else, so a field added to `Incident` later stays
+internal until someone adds it here on purpose. An incident of a type whose rule keeps it
+internal (`external`: another company's postmortem) never has a public version at all.
 
 Every text goes through the same steps before anything else sees it: internal blocks and
 spans are cut out of the source, `@handles` become roles (whose own internal parts are cut
@@ -17,9 +19,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..core.model import Incident, PublicFollowUp, PublicIncident, PublicTimelineEntry
+from ..core.model import (
+    Incident,
+    PublicFollowUp,
+    PublicIncident,
+    PublicMeasure,
+    PublicPhase,
+    PublicTimelineEntry,
+)
 from ..core.problems import Problem
-from ..core.settings import Settings
+from ..core.settings import Settings, TypeRule
 from .approval import approval_reason
 from .internal_markup import internal_markup_problems, replace_handles, strip_internal
 from .markdown_reading import read_markdown
@@ -51,6 +60,9 @@ def project_public(incident: Incident, settings: Settings) -> PublicProjection:
     public text is an error, and an incident with errors is not projected at all. The text is
     checked before the approval, so its errors are reported while it waits for one.
     """
+    internal_type = _type_reason(incident, settings)
+    if internal_type is not None:
+        return PublicProjection(None, internal_type)
     unpublished = _status_reason(incident)
     if unpublished is not None:
         return PublicProjection(None, unpublished)
@@ -66,7 +78,13 @@ def project_public(incident: Incident, settings: Settings) -> PublicProjection:
 
 
 def preview_public(incident: Incident, settings: Settings) -> PublicProjection:
-    """What the public version would be whatever the status: the internal page's preview."""
+    """What the public version would be whatever the status: the internal page's preview.
+
+    None for a type that never reaches the public (there is nothing to preview).
+    """
+    internal_type = _type_reason(incident, settings)
+    if internal_type is not None:
+        return PublicProjection(None, internal_type)
     if incident.public is None or not incident.public.summary.strip():
         return PublicProjection(None, "it has no `public.summary`")
     texts = _PublicTexts(incident)
@@ -78,7 +96,7 @@ def preview_public(incident: Incident, settings: Settings) -> PublicProjection:
     title = texts.clean("public.title", view.title)
     services = (texts.clean(f"public.services[{i}]", name) for i, name in enumerate(view.services))
     timeline = tuple(
-        PublicTimelineEntry(entry.at, event, entry.date_only)
+        PublicTimelineEntry(entry.at, event, entry.date_only, entry.approximate, entry.until)
         for i, entry in enumerate(incident.timeline)
         if entry.public
         if (event := texts.clean(f"timeline[{i}].event", entry.event, entry.line)) is not None
@@ -88,6 +106,22 @@ def preview_public(incident: Incident, settings: Settings) -> PublicProjection:
         for i, follow_up in enumerate(incident.follow_ups)
         if follow_up.public
         if (action := texts.clean(f"follow_ups[{i}].action", follow_up.action)) is not None
+    )
+    phases = tuple(
+        PublicPhase(
+            phase.state,
+            phase.start,
+            phase.end,
+            texts.clean(f"impact.phases[{i}].note", phase.note, phase.line),
+        )
+        for i, phase in enumerate(incident.impact.phases)
+        if phase.public
+    )
+    measures = tuple(
+        PublicMeasure(what, measure.value, texts.clean(f"impact.measures[{i}].unit", measure.unit))
+        for i, measure in enumerate(incident.impact.measures)
+        if measure.public
+        if (what := texts.clean(f"impact.measures[{i}].what", measure.what)) is not None
     )
     public_incident = PublicIncident(
         id=incident.id,
@@ -103,8 +137,18 @@ def preview_public(incident: Incident, settings: Settings) -> PublicProjection:
         tags=tuple(tag for tag in incident.tags if tag in settings.public_tags),
         timeline=timeline,
         follow_ups=follow_ups,
+        phases=phases,
+        measures=measures,
+        type=incident.type,
     )
     return PublicProjection(public_incident, _status_reason(incident), texts.problems())
+
+
+def _type_reason(incident: Incident, settings: Settings) -> str | None:
+    """Why the incident's type keeps it off the public site, or None when it may go there."""
+    if settings.types.get(incident.type, TypeRule()).public:
+        return None
+    return f"its type `{incident.type}` never reaches the public site"
 
 
 def _status_reason(incident: Incident) -> str | None:

@@ -3,14 +3,17 @@
 The required items per severity come from the `quality.completeness` option, or the defaults
 below: the two worst severities need the full analysis, the third a lighter one, the rest a
 summary and a key learning. Each item names the field an author fills in, so a finding points
-at the line to edit.
+at the line to edit. An incident type need not have what `rules.TYPE_EXEMPTIONS` exempts it
+from (a game day has no customer impact). A time the validator derived (`detected` from the
+first alert) counts as given.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 
-from ..core.model import Incident
+from ..core.model import DETECTION_KINDS, Incident
+from .rules import NO_EXEMPTION, TYPE_EXEMPTIONS
 
 #: Item → (rule, what is missing, whether the incident has it).
 _ITEMS: dict[str, tuple[str, str, Callable[[Incident], bool]]] = {
@@ -26,7 +29,7 @@ _ITEMS: dict[str, tuple[str, str, Callable[[Incident], bool]]] = {
     "timeline": ("complete/timeline", "a timeline", lambda i: bool(i.timeline)),
     "timeline.detection": (
         "complete/timeline", "a timeline entry of kind `alert` or `detection`",
-        lambda i: any(entry.kind in {"alert", "detection"} for entry in i.timeline),
+        lambda i: any(entry.kind in DETECTION_KINDS for entry in i.timeline),
     ),
     "contributors": ("complete/analysis", "contributors", lambda i: bool(i.contributors)),
     "mitigators": ("complete/analysis", "mitigators", lambda i: bool(i.mitigators)),
@@ -64,7 +67,10 @@ def missing_items(
     incident: Incident, completeness: Mapping[str, Sequence[str]]
 ) -> Iterator[tuple[str, str, str]]:
     """(rule, field, message) for every required item the incident lacks."""
+    exempt = TYPE_EXEMPTIONS.get(incident.type, NO_EXEMPTION).items
     for item in completeness.get(incident.severity, ()):
+        if item in exempt:
+            continue
         rule, what, present = _ITEMS[item]
         if not present(incident):
             field = item.split(".", 1)[0] if item != "timeline.detection" else "timeline"

@@ -18,7 +18,7 @@ from ..core.settings import QualityOptions
 from .blameless import BlamelessWording, find_blame, person_as_subject
 from .complete import default_completeness, missing_items
 from .follow_ups import starts_with_a_verb, vague_phrase
-from .rules import RULES_BY_ID
+from .rules import NO_EXEMPTION, RULES_BY_ID, TYPE_EXEMPTIONS
 
 
 def check_quality(
@@ -41,10 +41,11 @@ def check_quality(
             *_follow_ups(incident),
             *_process(incident, options, today),
         ]
+        exempt = TYPE_EXEMPTIONS.get(incident.type, NO_EXEMPTION).rules
         findings.extend(
             _as_problem(incident, rule, field, message, suggestion, options)
             for rule, field, message, suggestion in found
-            if not _waived(incident, rule, field)
+            if rule not in exempt and not _waived(incident, rule, field)
         )
         findings.extend(_unknown_waivers(incident))
     return findings
@@ -121,8 +122,8 @@ def narrative_texts(incident: Incident) -> Iterator[tuple[str, str]]:
     yield from ((field, text) for field, text in single.items() if text)
     lists = {
         "surprises": incident.surprises,
-        "risks": incident.risks,
-        "mitigators": incident.mitigators,
+        "risks": tuple(risk.text for risk in incident.risks),
+        "mitigators": tuple(mitigator.text for mitigator in incident.mitigators),
         "went_well": incident.went_well,
         "went_wrong": incident.went_wrong,
         "got_lucky": incident.got_lucky,
@@ -146,18 +147,19 @@ def narrative_texts(incident: Incident) -> Iterator[tuple[str, str]]:
 
 
 def _blame(incident: Incident, wording: BlamelessWording) -> Iterator[_Finding]:
-    texts = [*narrative_texts(incident),
-             *((f"contributors[{i}]", text) for i, text in enumerate(incident.contributors))]
+    contributors = [(f"contributors[{i}]", factor.text)
+                    for i, factor in enumerate(incident.contributors)]
+    texts = [*narrative_texts(incident), *contributors]
     for field, text in texts:
         for finding in find_blame(text, wording):
             yield (finding.rule, field, f"blaming language: “{finding.matched}” in"
                    f" “{_shortened(finding.sentence)}”", finding.suggestion)
-    for index, text in enumerate(incident.contributors):
+    for field, text in contributors:
         person = person_as_subject(text, wording)
         if person is not None:
             rule = "blameless/person-contributor"
-            yield (rule, f"contributors[{index}]", f"the contributor is about a person"
-                   f" ({person}): “{_shortened(text)}”", RULES_BY_ID[rule].fix)
+            yield (rule, field, f"the contributor is about a person ({person}):"
+                   f" “{_shortened(text)}”", RULES_BY_ID[rule].fix)
 
 
 def _follow_ups(incident: Incident) -> Iterator[_Finding]:

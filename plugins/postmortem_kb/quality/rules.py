@@ -9,6 +9,13 @@ Levels: `schema/` errors always stop a build. The other families are errors from
 and warnings in `draft` (an author is still writing), except `process/`, which is always a
 warning: a date passing must not turn CI red. Without a `quality:` section in the plugin
 options every finding is a warning, so an existing knowledge base does not fail on upgrade.
+
+Incident types (`type:`) other than `incident` need less: a near miss has no customer impact
+to time, a false alarm nothing to analyse but the alarm, a game day no customers meant to
+notice, maintenance nothing to detect, another company's postmortem (`external`, summarised
+for its lesson) no times, timeline, owner or follow-ups of ours and no drafting deadline of
+ours. `TYPE_EXEMPTIONS` lists exactly what each type need not have, with why; a type a
+knowledge base adds needs everything.
 """
 
 from __future__ import annotations
@@ -188,4 +195,42 @@ RULES: tuple[Rule, ...] = (
 )
 
 RULES_BY_ID = {rule.id: rule for rule in RULES}
+
+
+@dataclass(frozen=True)
+class TypeExemption:
+    """What incidents of one type need not have, and why."""
+
+    #: Completeness items (`quality/complete.py`) the type does not need.
+    items: tuple[str, ...]
+    why: str
+    #: Rules that do not apply to the type at all.
+    rules: tuple[str, ...] = ()
+
+
+TYPE_EXEMPTIONS: dict[str, TypeExemption] = {
+    "near-miss": TypeExemption(
+        ("impact.started", "impact.resolved", "impact.customer"),
+        "nothing reached customers: there is no impact to time or describe",
+    ),
+    "false-alarm": TypeExemption(
+        ("impact.started", "impact.detected", "impact.resolved", "impact.customer",
+         "contributors", "mitigators"),
+        "nothing was wrong: what there is to learn is why the alarm fired",
+    ),
+    "game-day": TypeExemption(
+        ("impact.customer",), "the failure was planned: customers were not meant to notice"
+    ),
+    "maintenance": TypeExemption(
+        ("impact.detected", "timeline.detection"), "planned work is known before it starts"
+    ),
+    "external": TypeExemption(
+        ("impact.started", "impact.detected", "impact.resolved", "impact.customer", "timeline",
+         "timeline.detection", "follow_ups", "services", "commander", "owner"),
+        "another company's incident, summarised for its lesson: its times, people, actions and"
+        " deadlines are theirs, and it counts in none of our metrics",
+        ("process/draft-age", "process/publish-age"),
+    ),
+}  # fmt: skip
+NO_EXEMPTION = TypeExemption((), "")
 FAMILIES = ("schema", "complete", "blameless", "follow-up", "process")

@@ -1,5 +1,6 @@
-"""Actions: open follow-ups grouped by owner (order, overdue, roles), the page, and that the
-example KB's internal build has it while the public build has no trace of it."""
+"""Actions: open and in-progress follow-ups grouped by owner (teams, vendors, people; order,
+overdue, roles, age), the page, and that the example KB's internal build has it while the
+public build has no trace of it."""
 
 from __future__ import annotations
 
@@ -142,11 +143,65 @@ def test_page_links_every_row_to_its_incident_and_escapes_yaml_values() -> None:
     assert "<i>" not in page
     assert "<td>&lt;script&gt;alert(1)&lt;/script&gt; | pipe</td>" in page
     assert '<a href="../incidents/2025-03-01-outage/">&lt;img src=x&gt;</a>' in page
-    assert "## @o (&lt;i&gt;lead&lt;/i&gt;) { #owner-o }" in page
+    assert "\n### @o (&lt;i&gt;lead&lt;/i&gt;) { #owner-o }" in page
+    assert "\n## People\n" in page and "## Teams" not in page
     assert '<a href="#owner-o">@o (&lt;i&gt;lead&lt;/i&gt;)</a>' in page
     assert '2026-01-14 <strong class="pmkb-overdue">overdue</strong>' in page
     assert "1 open,\n1 overdue." in page
     assert "<td>done</td>" not in page  # closed follow-ups are not actions
+
+
+def test_teams_and_vendors_are_grouped_as_such_before_people() -> None:
+    incidents = [
+        incident(
+            "a",
+            FollowUp("1", owner="@kim", due=YESTERDAY),
+            FollowUp("2", owner="vendor:Acme Networks"),
+            FollowUp("3", owner="team:payments"),
+            FollowUp("4", owner="team: payments", due=YESTERDAY),  # the same team
+            FollowUp("5", owner="Team:search"),
+            FollowUp("6", owner="platform lead"),  # a role, in words: a person
+            FollowUp("7"),
+        ),
+    ]
+    owners = open_actions_by_owner(incidents, TODAY)
+    assert [(o.group, o.owner, o.name, o.anchor, o.open_count) for o in owners] == [
+        ("team", "team:payments", "payments", "team-payments", 2),
+        ("team", "team:search", "search", "team-search", 1),
+        ("vendor", "vendor:Acme Networks", "Acme Networks", "vendor-acme-networks", 1),
+        ("person", "@kim", "@kim", "owner-kim", 1),
+        ("person", "platform lead", "platform lead", "owner-platform-lead", 1),
+        ("person", None, "Unassigned", "owner-unassigned", 1),
+    ]
+    page = action_pages(incidents, PageRenderer(), TODAY)["actions/index.md"].resolved()
+    teams, vendors, people = (page.index(f"\n## {name}\n") for name in
+                              ("Teams", "Vendors", "People"))  # fmt: skip
+    assert teams < page.index("### payments { #team-payments }") < vendors
+    assert vendors < page.index("### Acme Networks { #vendor-acme-networks }") < people
+    assert '<a href="#team-payments">payments</a></td> <td>Teams</td>' in page
+
+
+def test_in_progress_follow_ups_are_open_and_overdue_past_due_and_age_from_the_incident() -> None:
+    incidents = [
+        incident(
+            "old",
+            FollowUp("busy", owner="@o", status="in-progress", due=YESTERDAY),
+            FollowUp("finished", owner="@o", status="done", due=YESTERDAY),
+            date=TODAY - dt.timedelta(days=40),
+        ),
+        # Follow-ups of every type are actions, whatever the metrics count.
+        incident("drill", FollowUp("fix runbook", owner="@o"), type="game-day", date=TODAY),
+        incident("theirs", FollowUp("check our limits", owner="@o"), type="external",
+                 date=TODAY - dt.timedelta(days=3)),
+    ]  # fmt: skip
+    [group] = open_actions_by_owner(incidents, TODAY)
+    assert [(i.follow_up.action, i.overdue, i.age_days) for i in group.items] == [
+        ("busy", True, 40), ("fix runbook", False, 0), ("check our limits", False, 3),
+    ]  # fmt: skip
+    page = action_pages(incidents, PageRenderer(), TODAY)["actions/index.md"].resolved()
+    assert "<td>in progress</td>" in page
+    assert '<td align="right">40 d</td>' in page
+    assert "3 open,\n1 overdue." in page
 
 
 def test_page_without_open_follow_ups_says_so() -> None:

@@ -1,5 +1,6 @@
-"""Insights: the metrics on hand-made incidents with known answers, the SVG chart, the page,
-and that the example KB's internal build has it while the public build has no trace of it."""
+"""Insights: the metrics on hand-made incidents with known answers, recurrence by
+`recurrence_of` and shared factors, the SVG chart, the page, and that the example KB's
+internal build has it while the public build has no trace of it."""
 
 from __future__ import annotations
 
@@ -15,22 +16,26 @@ from urllib.parse import urljoin, urlsplit
 
 import pytest
 
-from postmortem_kb.core.model import FollowUp, Impact, Incident
+from postmortem_kb.core.model import Factor, FollowUp, Impact, Incident
+from postmortem_kb.core.settings import Settings
 from postmortem_kb.core.urls import INSIGHTS_URI
-from postmortem_kb.site.charts import Series, stacked_bar_chart
+from postmortem_kb.site.charts import CHART_WIDTH, Series, stacked_bar_chart
 from postmortem_kb.site.insights import (
-    MARKED_RECURRENCES_SHOWN,
-    RECURRENCE_GROUPS_SHOWN,
-    RECURRENCE_PAIRS_SHOWN,
+    MONTH_LABEL_STRIDES,
     FollowUpStats,
     SpanStats,
     compute_insights,
-    format_days,
     insights_pages,
     monthly_trend,
-    recurrence,
     span_stats,
     yearly_trend,
+)
+from postmortem_kb.site.kpi import format_days
+from postmortem_kb.site.recurrence import (
+    MARKED_RECURRENCES_SHOWN,
+    RECURRENCE_GROUPS_SHOWN,
+    RECURRENCE_PAIRS_SHOWN,
+    recurrence,
 )
 from postmortem_kb.site.render import PageRenderer
 
@@ -54,9 +59,21 @@ def impact(**offsets: float | None) -> Impact:
     return Impact(**{name: T0 + minutes(m) for name, m in offsets.items() if m is not None})
 
 
+SETTINGS = Settings(source_dir=Path("postmortems"), build_date=TODAY)
+
+
+def insights_of(incidents: list[Incident], today: dt.date = TODAY) -> Any:
+    return compute_insights(incidents, Settings(source_dir=Path("postmortems"), build_date=today))
+
+
 def insights_markdown(incidents: list[Incident]) -> str:
     """The insights page as Markdown, with any HTML blocks in place."""
-    return insights_pages(incidents, PageRenderer(), TODAY, SEVERITIES)[INSIGHTS_URI].resolved()
+    return insights_pages(incidents, PageRenderer(), SETTINGS)[INSIGHTS_URI].resolved()
+
+
+def factors(*ids: str) -> tuple[Factor, ...]:
+    """Contributors naming each factor id."""
+    return tuple(Factor(f"because of {factor_id}", factor=factor_id) for factor_id in ids)
 
 
 # --- Medians and means -------------------------------------------------------------------
@@ -78,7 +95,7 @@ def test_no_measurable_span_gives_no_median_rather_than_zero() -> None:
 
 
 def test_mttd_excludes_and_counts_incidents_missing_a_timestamp() -> None:
-    insights = compute_insights(
+    insights = insights_of(
         [
             incident("a", impact=impact(started=0, detected=4)),
             incident("b", impact=impact(started=0, detected=10)),
@@ -86,14 +103,13 @@ def test_mttd_excludes_and_counts_incidents_missing_a_timestamp() -> None:
             incident("d", impact=impact(detected=3)),  # no start: left out
             incident("e"),
         ],
-        TODAY,
     )
     assert insights.incidents == 5
     assert insights.time_to_detect == SpanStats(minutes(7), minutes(7), measured=2, missing=3)
 
 
 def test_mttr_runs_to_resolution_and_to_mitigation_only_while_unresolved() -> None:
-    insights = compute_insights(
+    insights = insights_of(
         [
             # Resolved: mitigation is not the end of recovery.
             incident("a", impact=impact(started=0, mitigated=30, resolved=100)),
@@ -102,24 +118,26 @@ def test_mttr_runs_to_resolution_and_to_mitigation_only_while_unresolved() -> No
             incident("c", impact=impact(started=0, resolved=60)),
             incident("d", impact=impact(started=0, detected=5)),  # neither: missing
         ],
-        TODAY,
     )
     assert insights.time_to_recover == SpanStats(minutes(60), minutes(70), measured=3, missing=1)
     assert insights.recovered_at_mitigation == 1
 
 
-def test_time_to_draft_and_publish_count_days_from_the_incident_date() -> None:
+def test_time_to_draft_counts_from_the_date_and_time_to_publish_from_the_end_of_impact() -> None:
     day = dt.date(2025, 3, 1)
-    insights = compute_insights(
+    two_days_later = dt.datetime(2025, 3, 3, 9, tzinfo=dt.timezone.utc)
+    insights = insights_of(
         [
-            incident("a", day, drafted=day + dt.timedelta(days=2), published=day.replace(day=11)),
+            # Resolved two days after it started: published 10 days after that, not 12.
+            incident("a", day, drafted=day + dt.timedelta(days=2), published=day.replace(day=13),
+                     impact=Impact(started=T0, resolved=two_days_later)),
             incident("b", day, drafted=day + dt.timedelta(days=5)),  # not published yet
+            # Never resolved nor mitigated: from the incident's date.
             incident("c", day, drafted=day + dt.timedelta(days=1), published=day.replace(day=21)),
             incident("d", day, drafted=day + dt.timedelta(days=2)),
             incident("e", day),
         ],
-        TODAY,
-    )
+    )  # fmt: skip
     assert insights.time_to_draft == SpanStats(
         dt.timedelta(days=2), dt.timedelta(days=2.5), measured=4, missing=1
     )
@@ -138,7 +156,7 @@ def test_time_to_draft_and_publish_count_days_from_the_incident_date() -> None:
 
 def test_closure_rate_leaves_wont_do_out_and_overdue_is_judged_on_the_build_date() -> None:
     day = dt.timedelta(days=1)
-    insights = compute_insights(
+    insights = insights_of(
         [
             incident("a", follow_ups=(
                 FollowUp("late", due=TODAY - day),  # open, due yesterday: overdue
@@ -151,18 +169,18 @@ def test_closure_rate_leaves_wont_do_out_and_overdue_is_judged_on_the_build_date
                 FollowUp("y", status="done"),
                 FollowUp("z", status="wont-do", due=TODAY - day),
                 FollowUp("also late", due=dt.date(2020, 1, 1)),
+                FollowUp("busy and late", due=TODAY - day, status="in-progress"),
             )),
         ],
-        TODAY,
     )  # fmt: skip
-    assert insights.follow_ups == FollowUpStats(done=3, open=4, wont_do=1, overdue=2)
-    assert insights.follow_ups.closure_rate == pytest.approx(3 / 7)
+    assert insights.follow_ups == FollowUpStats(done=3, open=4, in_progress=1, wont_do=1, overdue=3)
+    assert insights.follow_ups.closure_rate == pytest.approx(3 / 8)
 
 
 def test_closure_rate_is_unknown_without_done_or_open_follow_ups() -> None:
     only_dropped = incident("a", follow_ups=(FollowUp("x", status="wont-do"),))
-    assert compute_insights([only_dropped], TODAY).follow_ups.closure_rate is None
-    assert compute_insights([], TODAY).follow_ups.closure_rate is None
+    assert insights_of([only_dropped]).follow_ups.closure_rate is None
+    assert insights_of([]).follow_ups.closure_rate is None
 
 
 # --- Recurrence --------------------------------------------------------------------------
@@ -171,26 +189,40 @@ def test_closure_rate_is_unknown_without_done_or_open_follow_ups() -> None:
 def test_recurrence_window_includes_exactly_90_days_and_excludes_91() -> None:
     start = dt.date(2025, 1, 1)
     incidents = [
-        incident("first", start, services=("api",), tags=("dns",)),
-        incident("day-90", start + dt.timedelta(days=90), services=("api",)),
-        incident("day-91", start + dt.timedelta(days=91), tags=("dns",)),
+        incident("first", start, contributors=factors("no-canary", "stale-runbook")),
+        incident("day-90", start + dt.timedelta(days=90), contributors=factors("no-canary")),
+        incident("day-91", start + dt.timedelta(days=91), contributors=factors("stale-runbook")),
     ]
     found = recurrence(incidents)
     assert found.window_days == 90
     assert [(g.value, g.pair_count, [(p.earlier.id, p.later.id, p.days) for p in g.newest_pairs])
-            for g in found.by_service] == [("api", 1, [("first", "day-90", 90)])]  # fmt: skip
-    assert found.by_tag == ()
+            for g in found.by_factor] == [("no-canary", 1, [("first", "day-90", 90)])]  # fmt: skip
+    assert found.repeats == {"day-90"}
+    assert found.rate == pytest.approx(1 / 3)
+
+
+def test_shared_services_tags_and_mitigator_factors_are_no_recurrence() -> None:
+    day = dt.date(2025, 1, 1)
+    incidents = [
+        incident("a", day, services=("api",), tags=("configuration",),
+                 mitigators=factors("kill-switch"), contributors=(Factor("plain text"),)),
+        incident("b", day + dt.timedelta(days=3), services=("api",), tags=("configuration",),
+                 mitigators=factors("kill-switch"), contributors=(Factor("plain text"),)),
+    ]  # fmt: skip
+    found = recurrence(incidents)
+    assert (found.by_factor, found.repeats, found.rate) == ((), frozenset(), 0.0)
+    assert recurrence([]).rate is None
 
 
 def test_recurring_groups_count_pairs_and_incidents_newest_first_most_pairs_first() -> None:
     incidents = [
-        incident("c", dt.date(2025, 3, 1), services=("db", "api")),
-        incident("a", dt.date(2025, 1, 1), services=("db",)),
-        incident("b", dt.date(2025, 2, 1), services=("db", "api")),
-        incident("old", dt.date(2024, 1, 1), services=("db",), tags=("capacity",)),
-        incident("lone", dt.date(2025, 2, 1), tags=("capacity",)),
+        incident("c", dt.date(2025, 3, 1), contributors=factors("db-failover", "no-canary")),
+        incident("a", dt.date(2025, 1, 1), contributors=factors("db-failover")),
+        incident("b", dt.date(2025, 2, 1), contributors=factors("db-failover", "no-canary")),
+        incident("old", dt.date(2024, 1, 1), contributors=factors("db-failover", "capacity")),
+        incident("lone", dt.date(2025, 2, 1), contributors=factors("capacity")),
     ]
-    groups = recurrence(incidents).by_service
+    found = recurrence(incidents)
     assert [
         (
             g.value,
@@ -198,18 +230,34 @@ def test_recurring_groups_count_pairs_and_incidents_newest_first_most_pairs_firs
             g.incident_count,
             [(p.earlier.id, p.later.id) for p in g.newest_pairs],
         )
-        for g in groups
+        for g in found.by_factor
     ] == [
-        ("db", 3, 3, [("b", "c"), ("a", "c"), ("a", "b")]),  # "old" is a year before any
-        ("api", 1, 2, [("b", "c")]),
+        ("db-failover", 3, 3, [("b", "c"), ("a", "c"), ("a", "b")]),  # "old" is a year before
+        ("no-canary", 1, 2, [("b", "c")]),
     ]
-    assert recurrence(incidents).by_tag == ()
-    assert recurrence(incidents).services_not_shown == 0
+    assert found.factors_not_shown == 0
+    assert found.repeats == {"b", "c"}  # "a" repeats nothing within 90 days; "old" neither
 
 
-def brute_force_pairs(incidents: list[Incident], service: str) -> list[tuple[str, str]]:
-    """Every pair of `service`, the obvious quadratic way, newest first (later, then earlier)."""
-    members = sorted((i for i in incidents if service in i.services), key=lambda i: (i.date, i.id))
+def test_recurrence_of_counts_as_a_repeat_only_within_the_window() -> None:
+    original = incident("original", dt.date(2025, 1, 1))
+    incidents = [
+        original,
+        incident("soon", dt.date(2025, 3, 1), recurrence_of="original"),  # 59 days
+        incident("late", dt.date(2025, 6, 1), recurrence_of="original"),  # 151 days
+        incident("orphan", dt.date(2025, 6, 2), recurrence_of="not-counted"),
+    ]
+    found = recurrence(incidents)
+    assert found.repeats == {"soon"}
+    assert found.marked_count == 3  # listed at any distance, counted in the rate within 90
+
+
+def brute_force_pairs(incidents: list[Incident], factor: str) -> list[tuple[str, str]]:
+    """Every pair of `factor`, the obvious quadratic way, newest first (later, then earlier)."""
+    members = sorted(
+        (i for i in incidents if factor in {c.factor for c in i.contributors}),
+        key=lambda i: (i.date, i.id),
+    )
     pairs = [
         (earlier, later)
         for earlier, later in itertools.combinations(members, 2)
@@ -223,27 +271,32 @@ def test_counted_pairs_and_incidents_match_listing_every_pair() -> None:
     rng = random.Random(5)
     incidents = [
         incident(f"i{n}", dt.date(2024, 1, 1) + dt.timedelta(days=rng.randrange(730)),
-                 services=tuple(rng.sample(["api", "db", "web", "dns", "queue"], 2)))
+                 contributors=factors(*rng.sample(["a", "b", "c", "d", "e"], 2)))
         for n in range(300)
     ]  # fmt: skip
-    groups = recurrence(incidents, pairs_shown=7).by_service
-    assert {g.value for g in groups} == {"api", "db", "web", "dns", "queue"}
+    found = recurrence(incidents, pairs_shown=7)
+    groups = found.by_factor
+    assert {g.value for g in groups} == {"a", "b", "c", "d", "e"}
+    repeats = set()
     for group in groups:
         expected = brute_force_pairs(incidents, group.value)
         assert group.pair_count == len(expected)
         assert group.incident_count == len({i for pair in expected for i in pair})
         assert [(p.earlier.id, p.later.id) for p in group.newest_pairs] == expected[:7]
         assert group.pairs_not_shown == len(expected) - 7
+        repeats |= {later for _, later in expected}
     assert [g.pair_count for g in groups] == sorted((g.pair_count for g in groups), reverse=True)
+    assert found.repeats == repeats
 
 
-def test_page_lists_only_the_newest_pairs_of_a_service_and_counts_the_rest() -> None:
+def test_page_lists_only_the_newest_pairs_of_a_factor_and_counts_the_rest() -> None:
     start = dt.date(2025, 1, 1)
     # Eight incidents ten days apart: every two of them are within 90 days, 28 pairs.
     incidents = [
-        incident(f"api-{n}", start + dt.timedelta(days=10 * n), services=("api",)) for n in range(8)
+        incident(f"api-{n}", start + dt.timedelta(days=10 * n), contributors=factors("no-canary"))
+        for n in range(8)
     ]
-    group = recurrence(incidents).by_service[0]
+    group = recurrence(incidents).by_factor[0]
     assert (group.pair_count, group.incident_count) == (28, 8)
     assert len(group.newest_pairs) == RECURRENCE_PAIRS_SHOWN == 5
     assert [(p.earlier.id, p.later.id) for p in group.newest_pairs] == [
@@ -251,32 +304,33 @@ def test_page_lists_only_the_newest_pairs_of_a_service_and_counts_the_rest() -> 
         ("api-2", "api-7"),
     ]  # fmt: skip
     page = insights_markdown(incidents)
-    row = next(line for line in page.splitlines() if line.startswith("| [api]"))
-    assert row.startswith("| [api](../services/api/index.md) | 28 | 8 | [Api-6]")
+    row = next(line for line in page.splitlines() if line.startswith("| [no-canary]"))
+    assert row.startswith("| [no-canary](../factors/no-canary/index.md) | 28 | 8 | [Api-6]")
     assert row.count(" → ") == 5
     assert row.endswith("(2025-03-12, 50 days later)<br>and 23 more |")
     assert "[Api-1]" not in row
+    assert "7 of 8 incidents (88 %) repeat an earlier one within 90 days." in page
 
 
-def test_page_lists_the_services_with_the_most_pairs_and_counts_the_others() -> None:
+def test_page_lists_the_factors_with_the_most_pairs_and_counts_the_others() -> None:
     extra = 3
     start = dt.date(2025, 1, 1)
-    # Service number n has n + 2 incidents a day apart: (n + 2)(n + 1)/2 pairs, more each n.
+    # Factor number n has n + 2 incidents a day apart: (n + 2)(n + 1)/2 pairs, more each n.
     incidents = [
-        incident(f"s{n:02d}-{k}", start + dt.timedelta(days=k), services=(f"s{n:02d}",))
+        incident(f"f{n:02d}-{k}", start + dt.timedelta(days=k), contributors=factors(f"f{n:02d}"))
         for n in range(RECURRENCE_GROUPS_SHOWN + extra)
         for k in range(n + 2)
     ]
     found = recurrence(incidents)
-    assert [g.value for g in found.by_service] == [
-        f"s{n:02d}" for n in reversed(range(extra, RECURRENCE_GROUPS_SHOWN + extra))
-    ]  # most pairs first; s00, s01 and s02, with the fewest, are left out
-    assert found.by_service[0].pair_count == 24 * 23 // 2
-    assert found.services_not_shown == extra
+    assert [g.value for g in found.by_factor] == [
+        f"f{n:02d}" for n in reversed(range(extra, RECURRENCE_GROUPS_SHOWN + extra))
+    ]  # most pairs first; f00, f01 and f02, with the fewest, are left out
+    assert found.by_factor[0].pair_count == 24 * 23 // 2
+    assert found.factors_not_shown == extra
     page = insights_markdown(incidents)
-    assert "And 3 more services with recurring pairs, not listed." in page
-    assert "[s00]" not in page and "[s03]" in page
-    assert recurrence(incidents, groups_shown=22).services_not_shown == 1
+    assert "And 3 more factors with recurring pairs, not listed." in page
+    assert "[f00]" not in page and "[f03]" in page
+    assert recurrence(incidents, groups_shown=22).factors_not_shown == 1
 
 
 def test_page_lists_only_the_newest_marked_recurrences_and_counts_the_rest() -> None:
@@ -311,40 +365,66 @@ def test_marked_recurrences_come_from_recurrence_of_at_any_distance() -> None:
     ]
 
 
+# --- The types rule ----------------------------------------------------------------------
+
+
+def test_only_the_configured_types_count_in_each_figure() -> None:
+    late = FollowUp("late", due=TODAY - dt.timedelta(days=1))
+    incidents = [
+        incident("ours", impact=impact(started=0, resolved=10), follow_ups=(late,),
+                 contributors=factors("no-canary")),
+        incident("near", type="near-miss", impact=impact(started=0, resolved=500),
+                 follow_ups=(late,), contributors=factors("no-canary")),
+        incident("drill", type="game-day", impact=impact(started=0, resolved=900),
+                 follow_ups=(late,), contributors=factors("no-canary")),
+        incident("theirs", type="external", impact=impact(started=0, resolved=700),
+                 follow_ups=(late,), contributors=factors("no-canary")),
+    ]  # fmt: skip
+    insights = insights_of(incidents)
+    assert insights.incidents == 2  # incident and near miss
+    assert insights.time_to_recover == SpanStats(minutes(10), minutes(10), 1, 0)
+    assert insights.follow_ups.open == 2
+    assert insights.recurrence.incidents == 2 and insights.recurrence.repeats == {"ours"}
+    assert sum(period.total for period in insights.monthly.periods) == 2
+    assert (insights.counted_types, insights.timed_types) == (("incident", "near-miss"),
+                                                              ("incident",))  # fmt: skip
+
+
 # --- Trends ------------------------------------------------------------------------------
 
 
-def test_monthly_trend_covers_24_months_ending_at_the_latest_incident_across_years() -> None:
+def test_monthly_trend_covers_24_months_ending_at_the_build_date_across_years() -> None:
     incidents = [
         incident("new", dt.date(2025, 2, 10), severity="SEV-1"),
         incident("same-month", dt.date(2025, 2, 1), severity="SEV-3"),
-        incident("first-month", dt.date(2023, 3, 31), severity="SEV-3"),
-        incident("too-old", dt.date(2023, 2, 28), severity="SEV-1"),
+        incident("first-month", dt.date(2024, 2, 29), severity="SEV-3"),
+        incident("too-old", dt.date(2024, 1, 31), severity="SEV-1"),
     ]
-    trend = monthly_trend(incidents, SEVERITIES)
+    # A year after the latest incident: the months since are shown, empty, up to today.
+    trend = monthly_trend(incidents, SEVERITIES, dt.date(2026, 1, 15))
     labels = [period.label for period in trend.periods]
     assert len(labels) == 24
-    assert labels[0] == "2023-03" and labels[-1] == "2025-02"
-    assert labels[9:12] == ["2023-12", "2024-01", "2024-02"]
+    assert labels[0] == "2024-02" and labels[-1] == "2026-01"
+    assert labels[10:13] == ["2024-12", "2025-01", "2025-02"]
     counts = {period.label: period.counts for period in trend.periods}
     assert counts["2025-02"] == {"SEV-1": 1, "SEV-2": 0, "SEV-3": 1, "SEV-4": 0}
-    assert counts["2023-03"] == {"SEV-1": 0, "SEV-2": 0, "SEV-3": 1, "SEV-4": 0}
+    assert counts["2024-02"] == {"SEV-1": 0, "SEV-2": 0, "SEV-3": 1, "SEV-4": 0}
     assert sum(period.total for period in trend.periods) == 3  # "too-old" is outside
 
 
-def test_yearly_trend_keeps_empty_years_and_severities_outside_the_scale() -> None:
+def test_yearly_trend_keeps_empty_years_up_to_the_build_date_and_other_severities() -> None:
     incidents = [
         incident("a", dt.date(2021, 5, 1), severity="SEV-2"),
         incident("b", dt.date(2023, 5, 1), severity="SEV-0"),
     ]
-    insights = compute_insights(incidents, TODAY, SEVERITIES)
+    insights = insights_of(incidents)
     assert insights.yearly.severities == (*SEVERITIES, "SEV-0")
     assert [(p.label, p.total) for p in insights.yearly.periods] == [
-        ("2021", 1), ("2022", 0), ("2023", 1),
+        ("2021", 1), ("2022", 0), ("2023", 1), ("2024", 0), ("2025", 0), ("2026", 0),
     ]  # fmt: skip
     assert insights.yearly.periods[2].counts["SEV-0"] == 1
-    assert yearly_trend([], SEVERITIES).periods == ()
-    assert monthly_trend([], SEVERITIES).periods == ()
+    assert yearly_trend([], SEVERITIES, TODAY).periods == ()
+    assert monthly_trend([], SEVERITIES, TODAY).periods == ()
 
 
 # --- Chart -------------------------------------------------------------------------------
@@ -412,21 +492,74 @@ def test_an_empty_chart_still_has_an_axis() -> None:
     assert [t.text for t in figure.iter("text")] == ["SEV-1", "0", "1", "2025"]
 
 
+def category_labels(figure: ET.Element) -> list[tuple[float, str]]:
+    """(x, text) of the labels under the bars: the texts on the lowest line."""
+    texts = [
+        (float(t.attrib["y"]), float(t.attrib["x"]), t.text or "") for t in figure.iter("text")
+    ]
+    bottom = max(y for y, _, _ in texts)
+    return [(x, text) for y, x, text in texts if y == bottom]
+
+
+def test_a_chart_keeps_its_width_and_thins_labels_to_fit_keeping_the_newest() -> None:
+    months = [f"{2024 + n // 12}-{n % 12 + 1:02d}" for n in range(24)]
+    figure = parse_chart(stacked_bar_chart(
+        chart_id="c", title="t", description="d", categories=months,
+        series=[Series("SEV-1", tuple(range(24)))], label_strides=MONTH_LABEL_STRIDES,
+    ))  # fmt: skip
+    svg = figure.find("svg")
+    assert svg is not None and svg.attrib["width"] == str(CHART_WIDTH)
+    labels = category_labels(figure)
+    # Every sixth month, counted back from the last: half years, ending at the newest.
+    assert [text for _, text in labels] == ["2024-06", "2024-12", "2025-06", "2025-12"]
+    assert all(0 <= x <= CHART_WIDTH for x, _ in labels)
+    # Ten years need no thinning rules from the caller: any spacing that leaves room.
+    years = [str(year) for year in range(2000, 2030)]
+    figure = parse_chart(stacked_bar_chart(
+        chart_id="c", title="t", description="d", categories=years,
+        series=[Series("SEV-1", (1,) * 30)],
+    ))  # fmt: skip
+    labels = category_labels(figure)
+    assert labels[-1][1] == "2029"
+    gaps = [b - a for (a, _), (b, _) in itertools.pairwise(labels)]
+    assert min(gaps) >= 4 * 7  # four characters of the widest estimate apart, at least
+
+
+def test_a_chart_legend_wraps_onto_more_rows_inside_the_drawing() -> None:
+    names = [f"severity level {n}" for n in range(6)]
+    figure = parse_chart(stacked_bar_chart(
+        chart_id="c", title="t", description="d", categories=["a"],
+        series=[Series(name, (1,)) for name in names],
+    ))  # fmt: skip
+    legend = [t for t in figure.iter("text") if (t.text or "").startswith("severity")]
+    rows = sorted({float(t.attrib["y"]) for t in legend})
+    assert len(rows) > 1
+    for text in legend:
+        assert float(text.attrib["x"]) + len(text.text or "") * 6 <= CHART_WIDTH
+
+
 # --- Page --------------------------------------------------------------------------------
 
 
-def test_page_escapes_yaml_values_and_embeds_the_charts() -> None:
+def test_page_escapes_yaml_values_and_embeds_the_charts_with_their_tables() -> None:
     incidents = [
         incident("a", dt.date(2025, 1, 1), title="<img src=x onerror=alert(1)>",
-                 services=("<svc>",), tags=("dns",), impact=impact(started=0, mitigated=9)),
-        incident("b", dt.date(2025, 2, 1), services=("<svc>",), tags=("dns",)),
+                 contributors=factors("<f>"), impact=impact(started=0, mitigated=9)),
+        incident("b", dt.date(2025, 2, 1), contributors=factors("<f>"), severity="<b>SEV</b>"),
     ]  # fmt: skip
     page = insights_markdown(incidents)
-    assert "<img" not in page and "<svc>" not in page
+    assert "<img" not in page and "<f>" not in page and "<b>" not in page
     assert "&lt;img src=x onerror=alert(1)&gt;" in page
+    assert "[&lt;f&gt;](../factors/f/index.md)" in page
     assert page.count('<figure class="pmkb-chart"') == 2
+    # Each chart's numbers a click away, in a table under it.
+    assert page.count('<details class="pmkb-chart-data">') == 2
+    assert "<summary>Incidents per month, as a table</summary>" in page
+    assert '<tr><td>2025-02</td><td align="right">0</td>' in page
+    assert '<th align="right">&lt;b&gt;SEV&lt;/b&gt;</th>' in page
     assert "1 incident is not resolved yet and\nis measured to mitigation instead." in page
     assert "[Actions](../actions/index.md)" in page
+    assert "Time to publish runs from the end of impact" in page
 
 
 def test_page_without_incidents_says_so_and_has_no_chart() -> None:
@@ -439,10 +572,12 @@ def test_page_without_incidents_says_so_and_has_no_chart() -> None:
 
 
 def synthetic_incidents(count: int) -> list[Incident]:
-    """`count` incidents over five years: 40 services, 60 tags, a recurrence_of in ten."""
+    """`count` incidents over five years: 40 services, 60 tags, 60 factors, a recurrence_of
+    in ten."""
     rng = random.Random(11)
     services = [f"service-{n}" for n in range(40)]
     tags = [f"tag-{n}" for n in range(60)]
+    factor_ids = [f"factor-{n}" for n in range(60)]
     return [
         incident(
             f"incident-{n:05d}",
@@ -451,6 +586,7 @@ def synthetic_incidents(count: int) -> list[Incident]:
             severity=rng.choice(SEVERITIES),
             services=tuple(rng.sample(services, rng.randint(1, 3))),
             tags=tuple(rng.sample(tags, 2)),
+            contributors=factors(*rng.sample(factor_ids, 2)),
             impact=impact(started=0, detected=rng.randint(1, 30), resolved=rng.randint(31, 300)),
             recurrence_of=f"incident-{n - 1:05d}" if n and n % 10 == 0 else None,
         )
@@ -463,11 +599,11 @@ def test_page_size_stays_bounded_for_a_large_library() -> None:
     incidents = synthetic_incidents(4000)
     found = recurrence(incidents)
     # Some 200 bytes of Markdown a pair: listing them all would take megabytes.
-    assert sum(g.pair_count for g in (*found.by_service, *found.by_tag)) > 50_000
-    assert found.tags_not_shown > 0 and found.marked_not_shown > 0  # every cap applies
+    assert sum(g.pair_count for g in found.by_factor) > 15_000  # of the 20 factors shown
+    assert found.factors_not_shown > 0 and found.marked_not_shown > 0  # every cap applies
     page = insights_markdown(incidents)
     assert len(page.encode()) < 100_000
-    assert "Measured over 4000 incidents" in page
+    assert "have: 4000 incidents (every status)" in page
 
 
 # --- The example KB, built ---------------------------------------------------------------

@@ -23,6 +23,11 @@ INSIGHTS_URI = "insights/index.md"
 ACTIONS_URI = "actions/index.md"
 PROBLEMS_URI = "problems/index.md"
 REVIEWS_URI = "reviews/index.md"
+KPI_URI = "kpi/index.md"
+FACTORS_URI = "factors/index.md"
+NEAR_MISSES_URI = "near-misses/index.md"
+#: The incident types, with a list per type that has only its own list (`listed: own`).
+TYPES_URI = "types/index.md"
 WRITING_GUIDE_URI = "writing-a-good-postmortem/index.md"
 #: Data files written next to the pages.
 RSS_FEED_FILE = "feed.xml"
@@ -55,6 +60,14 @@ def year_uri(year: int) -> str:
 def overview_uri(section: str) -> str:
     """The overview of one facet section (`tags`, `services`, `severity`, `years`)."""
     return f"{section}/index.md"
+
+
+def factor_uri(factor_id: str) -> str:
+    return f"factors/{slugify(factor_id)}/index.md"
+
+
+def type_uri(incident_type: str) -> str:
+    return f"types/{slugify(incident_type)}/index.md"
 
 
 def onboarding_path_uri(path_id: str) -> str:

@@ -4,8 +4,9 @@ Each is built from the audience's own view of the incidents and nothing else: a 
 passes `PublicIncident`s (the allowlist), an internal build the validated `Incident`s.
 
 * `feed.xml` (RSS 2.0) and `feed.json` (JSON Feed 1.1) list the newest `FEED_ITEMS`
-  `status: published` incidents, newest first (a feed tells what is new; a library of
-  10,000 incidents would otherwise make every reader download all of them): title, link,
+  `status: published` incidents of the types listed everywhere (no game days, no other
+  companies' incidents), newest first (a feed tells what is new; a library of 10,000
+  incidents would otherwise make every reader download all of them): title, link,
   date, tags, the key learning and the summary rendered to HTML, which passes the sanitizer
   like every page (feed readers differ in what they strip). The internal feed marks
   internal-only text the way the pages do.
@@ -45,6 +46,7 @@ from ..core.model import Incident, PublicIncident
 from ..core.sanitize import MARKDOWN_TABLES_CONFIG, sanitize_html
 from ..core.settings import Settings
 from ..public.internal_markup import mark_internal
+from .incident_types import listed_everywhere
 
 JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
 ATOM_NAMESPACE = "http://www.w3.org/2005/Atom"
@@ -91,7 +93,8 @@ def feed_files(
 ) -> dict[str, str]:
     """uri → text of the feeds and `incidents.json`, for the audience's `incidents`."""
     ordered = sorted(incidents, key=lambda incident: (incident.date, incident.id), reverse=True)
-    newest = (i for i in ordered if isinstance(i, PublicIncident) or i.is_published)
+    listed = listed_everywhere(ordered, settings.types)  # not game days, others' incidents …
+    newest = (i for i in listed if isinstance(i, PublicIncident) or i.is_published)
     published = [feed_item(incident) for incident in itertools.islice(newest, FEED_ITEMS)]
     return {
         urls.RSS_FEED_FILE: rss_feed(settings, published),

@@ -87,20 +87,45 @@ def group_by(entries: list[ListingEntry], facet: Facet) -> dict[str, list[Listin
 
 
 def incident_filter_facets(
-    entries: list[ListingEntry], severities: tuple[str, ...]
+    entries: list[ListingEntry], severities: tuple[str, ...], own_facet: str | None = None
 ) -> list[FilterFacet]:
     """What a list of incidents can be narrowed by: tag, service, severity and year.
 
-    Only values that narrow the list are offered (one every entry has would change nothing).
+    Only values that narrow the list are offered (one every entry has would change nothing),
+    and not the facet of the page itself (`own_facet`: a tag page offers no tags).
     """
     return [
         (key, label, [value for value in values if value[2] < len(entries)])
         for key, label, values in (
             filter_facet(facet.key, facet.label, map(facet.values_of, entries),
                          facet.sort_values)
-            for facet in facets(severities)
+            for facet in facets(severities) if facet.key != own_facet
         )
     ]
+
+
+def incident_list_page(
+    renderer: PageRenderer,
+    uri: str,
+    title: str,
+    members: list[ListingEntry],
+    severities: tuple[str, ...],
+    own_facet: str | None = None,
+    **context: Any,
+) -> RenderedPage:
+    """A filterable list of incidents, newest first (`incident_list.md.j2`); `own_facet` is
+    the facet a page of one value lists (`tags` on a tag page), which it does not offer."""
+    return renderer.render(
+        "incident_list.md.j2",
+        uri,
+        title=title,
+        entries=members,
+        filter_facets=incident_filter_facets(members, severities, own_facet),
+        container_id=LIST_CONTAINER,
+        slugs=filter_slugs,
+        severities=severities,
+        **context,
+    )
 
 
 def index_pages(
@@ -109,30 +134,21 @@ def index_pages(
     severities: tuple[str, ...],
     descriptions: dict[str, str] | None = None,
     feeds: list[tuple[str, str]] | None = None,
+    other_types: int = 0,
 ) -> dict[str, RenderedPage]:
     """Every browse page of the site: `incidents/`, and an overview + pages per facet.
 
-    `feeds` ((name, URL) for `incidents/`) lets a reader of the full list follow what is new.
+    `feeds` ((name, URL) for `incidents/`) lets a reader of the full list follow what is new;
+    `other_types` (incidents of types with a list of their own, `site/type_lists.py`) has
+    `incidents/` say where those are.
     """
     descriptions = descriptions or {}
-
-    def incident_list(
-        uri: str, title: str, members: list[ListingEntry], **context: Any
-    ) -> RenderedPage:
-        return renderer.render(
-            "incident_list.md.j2",
-            uri,
-            title=title,
-            entries=members,
-            filter_facets=incident_filter_facets(members, severities),
-            container_id=LIST_CONTAINER,
-            slugs=filter_slugs,
-            **context,
-        )
-
     pages = {
-        urls.INCIDENTS_URI: incident_list(urls.INCIDENTS_URI, "All incidents", entries, feeds=feeds)
-    }
+        urls.INCIDENTS_URI: incident_list_page(
+            renderer, urls.INCIDENTS_URI, "All incidents", entries, severities, feeds=feeds,
+            other_types=other_types,
+        )
+    }  # fmt: skip
     for facet in facets(severities):
         groups = group_by(entries, facet)
         values = facet.sort_values(list(groups))
@@ -147,10 +163,13 @@ def index_pages(
         )
         for value in values:
             uri = facet.uri_of(value)
-            pages[uri] = incident_list(
+            pages[uri] = incident_list_page(
+                renderer,
                 uri,
                 f"{facet.name}: {value}",
                 groups[value],
+                severities,
+                own_facet=facet.key,
                 description=descriptions.get(value),
                 overview_uri=overview_uri,
                 overview_name=facet.name,

@@ -13,7 +13,11 @@ setup(
     packages=find_packages("plugins"),
     include_package_data=True,
     package_data={
-        "postmortem_kb": ["py.typed", "templates/*", "templates/**/*", "assets/*", "assets/**/*"]
+        "postmortem_kb": [
+            "py.typed", "templates/*", "templates/**/*", "assets/*", "assets/**/*",
+            # `pmkb init`'s knowledge base (cli/init_kb.py).
+            "starter/*", "starter/**/*",
+        ]
     },
     install_requires=[
         # 2.0 is announced without a plugin system.

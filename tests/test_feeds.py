@@ -288,12 +288,14 @@ def test_example_public_feeds_parse_and_hold_only_public_incidents(
         site_url=base,
     )
     assert [item["url"] for item in feed["items"]] == [f"{base}incidents/{i}/" for i in public_ids]
-    # Pages name the feeds in their head (overrides/main.html) and the list links them.
-    heads = (f'<link rel="alternate" type="application/rss+xml" title="Lumen Pay incident reports '
-             f'(RSS)" href="{base}feed.xml">', '<link rel="alternate" '
-             f'type="application/feed+json" title="Lumen Pay incident reports (JSON Feed)" '
-             f'href="{base}feed.json">')
-    for page in ("index.html", "incidents/index.html", f"incidents/{public_ids[0]}/index.html"):
+    # Pages name the feeds in their head (overrides/main.html), relative to the page (the
+    # theme fetches a sitemap beside each), and the list links them absolute.
+    for page, root in (("index.html", "."), ("incidents/index.html", ".."),
+                       (f"incidents/{public_ids[0]}/index.html", "../..")):
+        heads = (f'<link rel="alternate" type="application/rss+xml" title="Lumen Pay incident '
+                 f'reports (RSS)" href="{root}/feed.xml">', '<link rel="alternate" '
+                 f'type="application/feed+json" title="Lumen Pay incident reports (JSON Feed)" '
+                 f'href="{root}/feed.json">')
         html = (example_public_site / page).read_text(encoding="utf-8")
         assert all(head in html for head in heads), page
     listed = (example_public_site / "incidents" / "index.html").read_text(encoding="utf-8")

@@ -15,7 +15,7 @@ from postmortem_kb.core.settings import Settings
 from postmortem_kb.site.gallery import EXTERNAL_CONTAINER, INCIDENTS_CONTAINER
 from postmortem_kb.site.listing import ListingEntry
 from postmortem_kb.site.plan import plan_site
-from site_builder import REPO_ROOT, build_site
+from site_builder import REPO_ROOT
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -24,17 +24,25 @@ FORM = f'form[data-pmkb-filter-for="{INCIDENTS_CONTAINER}"]'
 
 
 @pytest.fixture(scope="module")
-def gallery_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_site(
-        REPO_ROOT / "mkdocs.yml", tmp_path_factory.mktemp("gallery") / "site"
-    ).site_dir
+def gallery_site(example_sites: dict[str, Path]) -> Path:
+    """The example's internal site, built once for the session (read only)."""
+    return example_sites["internal"]
 
 
 @pytest.fixture(scope="module")
 def entries() -> list[ListingEntry]:
-    """The cards the gallery shows, from the same plan the build uses."""
+    """The cards the gallery shows, from the same plan the build uses (the types listed
+    everywhere; other companies' incidents are with the lessons)."""
     settings = Settings(source_dir=REPO_ROOT / "postmortems", build_date=dt.date(2026, 11, 23))
-    return plan_site(settings).entries
+    return plan_site(settings).listed
+
+
+def choose(page: Page, facet: str, value: str) -> None:
+    """Click a chip of the incident cards' filter (opening its facet's panel first)."""
+    menu = page.locator(f"{FORM} details.pmkb-facet[data-facet={facet}]")
+    if not menu.evaluate("el => el.open"):
+        menu.locator("summary").click()
+    menu.locator(f"button.pmkb-chip-option[data-value='{value}']").click()
 
 
 def visible_incident_links(page: Page) -> list[str]:
@@ -59,14 +67,14 @@ def test_filter_by_tag_and_severity_narrows_cards_and_count(
     tag = Counter(tag for entry in entries for tag in entry.tags).most_common(1)[0][0]
     with_tag = [entry for entry in entries if tag in entry.tags]
     assert 1 < len(with_tag) < len(entries)
-    form.locator('select[name="tags"]').select_option(tag)
+    choose(page, "tags", tag)
     assert visible_incident_links(page) == [entry.id for entry in with_tag]
     assert count.text_content() == f"{len(with_tag)} of {len(entries)} incidents"
 
     severity = Counter(entry.severity for entry in with_tag).most_common(1)[0][0]
     both = [entry for entry in with_tag if entry.severity == severity]
     assert len(both) < len(with_tag)
-    form.locator('select[name="severity"]').select_option(severity.lower())
+    choose(page, "severity", severity.lower())
     assert visible_incident_links(page) == [entry.id for entry in both]
     assert count.text_content() == f"{len(both)} of {len(entries)} incidents"
     # The other filter on the page is untouched: every external lesson still shows.

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
-import json
 import logging
 import textwrap
 from pathlib import Path
@@ -23,6 +22,7 @@ from mkdocs.exceptions import Abort, ConfigurationError
 from postmortem_kb.cli import main
 from postmortem_kb.core.problems import Problems
 from postmortem_kb.core.settings import Settings, parse_contact, settings_from_config
+from postmortem_kb.search.browser_index import indexed_urls
 from postmortem_kb.site.hand_written import (
     HandWrittenPage,
     declared_audience,
@@ -34,6 +34,7 @@ from postmortem_kb.site.hand_written import (
 from postmortem_kb.site.home import HOME_INCIDENTS, home_page
 from postmortem_kb.site.listing import ListingEntry
 from postmortem_kb.site.render import PageRenderer
+from postmortem_kb.site.search_box import SEARCH_INDEX_FOLDER
 from site_builder import BuildFailed, BuiltSite, build_site, write_small_kb
 
 SITE_URL = "https://status.example.org/"
@@ -91,13 +92,19 @@ def build_both(config: Path, tmp_path: Path, **options: object) -> tuple[BuiltSi
     return internal, public
 
 
+def search_pieces(site: BuiltSite) -> dict[str, str]:
+    """The search box's index: name → text of each piece."""
+    folder = site.site_dir / SEARCH_INDEX_FOLDER
+    return {path.name: path.read_text(encoding="utf-8") for path in folder.iterdir()}
+
+
 def search_locations(site: BuiltSite) -> set[str]:
-    index = json.loads(site.read("search/search_index.json"))
-    return {doc["location"].split("#")[0] for doc in index["docs"]}
+    """The pages the search box can find (by any word)."""
+    return set().union(*indexed_urls(search_pieces(site)).values())
 
 
 def search_text(site: BuiltSite) -> str:
-    return site.read("search/search_index.json")
+    return "\n".join(search_pieces(site).values())
 
 
 def sitemap(site: BuiltSite) -> str:

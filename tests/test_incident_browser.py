@@ -1,58 +1,82 @@
-"""An incident page of the example knowledge base, in a real browser, as a reader sees it."""
+"""An incident page of the example knowledge base, in a real browser, as a reader sees it:
+the timeline by day, decisions set apart, follow-ups as rows, the public preview."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import pytest
 
 from conftest import OpenPage, ServeDir
-from site_builder import REPO_ROOT, BuiltSite, build_site
 
 pytestmark = pytest.mark.browser
 INCIDENT = "incidents/2017-01-31-dashboard-data-loss/"
 
 
-@pytest.fixture(scope="module")
-def internal_site(tmp_path_factory: pytest.TempPathFactory) -> BuiltSite:
-    return build_site(REPO_ROOT / "mkdocs.yml", tmp_path_factory.mktemp("internal") / "site")
-
-
 def test_incident_page_shows_timeline_and_follow_ups_offline(
-    internal_site: BuiltSite, serve_dir: ServeDir, open_page: OpenPage
+    example_sites: dict[str, Path], serve_dir: ServeDir, open_page: OpenPage
 ) -> None:
-    base = serve_dir(internal_site.site_dir)
+    base = serve_dir(example_sites["internal"])
     page, watch = open_page(base + INCIDENT)
-    assert "Merchant database deleted by mistake" in page.locator("h1").inner_text()
-    timeline = page.locator("h2#timeline + table, h2#timeline ~ div table").first
-    assert timeline.locator("tbody tr").count() >= 10
-    assert "Replication lag alert fires" in timeline.inner_text()
-    follow_ups = page.locator("h2#follow-ups ~ div table, h2#follow-ups + table").first
-    assert "Action" in follow_ups.locator("thead").inner_text()
-    assert follow_ups.locator("tbody tr").count() == 5
-    assert "wont-do" in follow_ups.inner_text()
+    # The title alone (and the heading's permalink): the date is in the header band.
+    assert page.locator("h1").inner_text().rstrip("¶") == (
+        "Merchant database deleted by mistake during replica repair, and the backups did not work"
+    )
+    timeline = page.locator(".pmkb-timeline")
+    days = timeline.locator(".pmkb-tl-date").all_inner_texts()
+    assert days[:2] == ["Tue 31 Jan 2017 UTC", "Wed 1 Feb 2017 UTC"]
+    assert timeline.locator(".pmkb-tl-entry").count() >= 10
+    alert = timeline.locator(".pmkb-tl-entry", has_text="Replication lag alert fires")
+    assert alert.locator(".pmkb-tl-time").inner_text().startswith("21:22")
+    assert alert.locator(".pmkb-tl-kind").inner_text() == "ALERT"  # the label, uppercase
+    assert alert.locator(".pmkb-tl-offset").inner_text() == "T+0:17"
+    # A decision stands out from an action: a tinted box, not plain text.
+    decision = timeline.locator(".pmkb-tl-decision .pmkb-tl-body").first
+    action = timeline.locator(".pmkb-tl-action .pmkb-tl-body").first
+    background = "el => getComputedStyle(el).backgroundColor"
+    assert decision.evaluate(background) != action.evaluate(background)
+    assert timeline.locator(".pmkb-tl-public .pmkb-chip-public").count() >= 5
+    follow_ups = page.locator("h2#follow-ups + ul.pmkb-follow-ups > li.pmkb-fu")
+    assert follow_ups.count() == 5
+    assert follow_ups.locator(".pmkb-fu-status").all_inner_texts().count("Won\u2019t do") == 1
     assert page.locator(".pmkb-internal-section").count() >= 3  # internal parts are marked
     watch.assert_clean()
 
 
 def test_overdue_follow_ups_are_flagged(
-    internal_site: BuiltSite, serve_dir: ServeDir, open_page: OpenPage
+    example_sites: dict[str, Path], serve_dir: ServeDir, open_page: OpenPage
 ) -> None:
-    base = serve_dir(internal_site.site_dir)
+    base = serve_dir(example_sites["internal"])
     page, watch = open_page(base + "incidents/2021-01-04-outage-after-the-holidays/")
-    overdue = page.locator("h2#follow-ups ~ div table .pmkb-overdue, "
-                           "h2#follow-ups + table .pmkb-overdue")
+    overdue = page.locator("ul.pmkb-follow-ups .pmkb-overdue")
     assert overdue.count() >= 1
     assert overdue.first.evaluate("el => getComputedStyle(el).color") == "rgb(198, 40, 40)"
+    assert "overdue by" in overdue.first.inner_text()
     watch.assert_clean()
 
 
 def test_public_preview_opens_on_the_internal_page(
-    internal_site: BuiltSite, serve_dir: ServeDir, open_page: OpenPage
+    example_sites: dict[str, Path], serve_dir: ServeDir, open_page: OpenPage
 ) -> None:
-    base = serve_dir(internal_site.site_dir)
+    base = serve_dir(example_sites["internal"])
     page, watch = open_page(base + INCIDENT)
     preview = page.locator("details.public")
     assert not preview.evaluate("el => el.open")
     preview.locator("summary").click()
     assert preview.evaluate("el => el.open")
     assert "What we fixed" in preview.inner_text()
+    assert preview.locator(".pmkb-header-public .pmkb-sev").inner_text() == "SEV-1"
+    watch.assert_clean()
+
+
+def test_more_facts_open_on_demand(
+    example_sites: dict[str, Path], serve_dir: ServeDir, open_page: OpenPage
+) -> None:
+    base = serve_dir(example_sites["internal"])
+    page, watch = open_page(base + INCIDENT)
+    facts = page.locator("details.pmkb-more-facts")
+    started = facts.locator(".pmkb-fact", has_text="Started")
+    assert not started.is_visible()
+    facts.locator("summary").click()
+    assert started.locator("dd").inner_text() == "2017-01-31 21:05 UTC"
     watch.assert_clean()

@@ -30,6 +30,7 @@ def golden_plan(audience: str):  # type: ignore[no-untyped-def]
         audience=audience,
         public_tags=("dns",),
         build_date=dt.date(2024, 6, 1),
+        ticket_url="https://tracker.example/browse/{ticket}",
     )
     return plan_site(settings)
 
@@ -50,7 +51,10 @@ def test_incident_page_markdown_matches_golden(audience: str) -> None:
 
 def test_internal_page_shows_every_section_and_marks_what_public_drops() -> None:
     page = golden_plan("internal").pages["incidents/dns-outage/index.md"].resolved()
-    assert "\n# Postmortem: DNS &lt;records&gt; vanished &amp; came back (2024-05-02)\n" in page
+    # The heading is the title alone: the header band has the date; the browser's title
+    # keeps the configured pattern.
+    assert "\n# DNS &lt;records&gt; vanished &amp; came back\n" in page
+    assert 'title: "Postmortem: DNS \u2039records\u203a vanished & came back (2024-05-02)"' in page
     for heading in (
         "Summary",
         "Timeline",
@@ -70,23 +74,84 @@ def test_internal_page_shows_every_section_and_marks_what_public_drops() -> None
         "Public version",
     ):
         assert f"## {heading}" in page, heading
-    assert "<td><strong>Time to detect</strong></td> <td>4 min</td>" in page
-    assert "<td><strong>Duration</strong></td> <td>2 h 00 min</td>" in page
     assert ">edge|proxy</a>" in page  # a pipe in a value is just a character in HTML
     assert "Alert &lt;b&gt;fires&lt;/b&gt;" in page  # YAML values never become raw HTML
     assert '<span class="pmkb-internal">Pushed by the nightly job</span>' in page
     assert '!!! internal "Internal only"' in page
     assert "**Fig. 1.** Error rate graph" in page
-    assert '<strong class="pmkb-overdue">overdue</strong>' in page  # due 2024-05-20, built 06-01
-    assert page.count("pmkb-overdue") == 1  # the done follow-up is never overdue
     assert "### What happened" in page and "# not a heading" in page
     assert "incident commander (incident commander)" not in page
     assert "@ann (incident commander)" in page
 
 
+def header_band(page: str) -> str:
+    return page[page.index('<div class="pmkb-header">') : page.index("!!! tip")]
+
+
+def test_the_header_band_says_what_each_duration_measures() -> None:
+    page = golden_plan("internal").pages["incidents/dns-outage/index.md"].resolved()
+    header = header_band(page)
+    assert '<a class="pmkb-sev pmkb-sev-2" href="../../severity/sev-2/"' in header
+    assert 'pmkb-status-published">Published</span>' in header
+    assert '<span class="pmkb-window">10:00\u201312:00 UTC</span>' in header
+    assert '<strong class="pmkb-duration">2 h 00 min</strong> from start to resolved' in header
+    assert "4 min from start to detected" in header and "40 min from start to mitigated" in header
+    # Services and commander are marked as facts the public site never shows.
+    assert header.count('aria-label="internal only"') == 3  # services, commander, a tag
+    # The other facts are in a closed block below the key learning.
+    facts = page[page.index('<details class="abstract pmkb-more-facts">') :]
+    assert page.index("!!! tip") < page.index("pmkb-more-facts")
+    assert "<dt>Detected</dt><dd>2024-05-02 10:04 UTC</dd>" in facts
+    assert "<dt>Trigger" in facts and "<dt>Trigger" not in header
+
+
+def test_the_header_band_draws_phases_to_scale_and_lists_measures() -> None:
+    header = header_band(golden_plan("internal").pages["incidents/dns-outage/index.md"].resolved())
+    assert '<rect class="pmkb-phase-outage" x="0%" y="0" width="33.33%"' in header
+    assert '<rect class="pmkb-phase-recovering" x="33.33%" y="0" width="66.67%"' in header
+    assert "<strong>Outage</strong> 10:00\u201310:40 · 40 min · Lookups failed" in header
+    assert '<span class="pmkb-measure-value">30%</span>' in header
+    assert '<span class="pmkb-measure-value">1,200</span>' in header
+
+
+def test_the_timeline_is_a_list_by_day_with_times_as_written() -> None:
+    page = golden_plan("internal").pages["incidents/dns-outage/index.md"].resolved()
+    timeline = page[page.index('<div class="pmkb-timeline">') : page.index("## Contributors")]
+    assert [day for day in re.findall(r'<p class="pmkb-tl-date">([^<]+)', timeline)] == [
+        "Thu 2 May 2024 ",
+        "Fri 3 May 2024",
+    ]
+    assert ">~10:10<" in timeline  # approximate
+    assert ">10:20\u201310:40<" in timeline  # a range
+    assert '<span class="pmkb-tl-offset">T+0:04</span>' in timeline
+    assert timeline.count("pmkb-tl-public") == 2  # what the public page shows is marked
+    assert '<li class="pmkb-tl-entry pmkb-tl-decision">' in timeline
+    assert ">All day<" in timeline
+    assert "2024-05-02 10:04" not in timeline  # the day is the heading, not every row
+
+
+def test_follow_ups_are_rows_with_status_owner_due_and_linked_tickets() -> None:
+    page = golden_plan("internal").pages["incidents/dns-outage/index.md"].resolved()
+    follow_ups = page[page.index('<ul class="pmkb-follow-ups">') : page.index("## Links")]
+    assert "<table" not in follow_ups
+    assert '<a href="https://tracker.example/browse/OPS-1">OPS-1</a>' in follow_ups
+    assert '<span class="pmkb-owner-kind">team</span> dns' in follow_ups  # a team, not a person
+    assert 'pmkb-fu-status-in-progress">In progress</span>' in follow_ups
+    assert "<strong>overdue</strong> by 12 days" in follow_ups  # due 2024-05-20, built 06-01
+    assert follow_ups.count('class="pmkb-overdue"') == 2  # the done one is never overdue
+    assert '<span class="pmkb-fu-label">Check</span> A push of an empty zone' in follow_ups
+    assert '<span class="pmkb-fu-label">Closed</span> 2024-05-10' in follow_ups
+
+
+def test_tickets_are_plain_text_without_a_ticket_url() -> None:
+    settings = Settings(source_dir=FIXTURE / "postmortems", build_date=dt.date(2024, 6, 1))
+    page = plan_site(settings).pages["incidents/dns-outage/index.md"].resolved()
+    assert '<span class="pmkb-fu-label">Ticket</span> OPS-1</li>' in page
+
+
 def test_public_page_is_built_from_the_allowlist_only() -> None:
     page = golden_plan("public").pages["incidents/dns-outage/index.md"].resolved()
-    assert "\n# Postmortem: DNS resolution failures (2024-05-02)\n" in page
+    assert "\n# DNS resolution failures\n" in page
     assert "incident commander led the response" in page  # @ann shown as her role
     for private in (
         "records&gt; vanished",
@@ -99,9 +164,15 @@ def test_public_page_is_built_from_the_allowlist_only() -> None:
         "grafana",
         "monitoring",
         "edge",
+        "support tickets",  # a measure not marked public
+        "Recovering",  # a phase not marked public
+        "Customers report errors",  # a timeline entry not marked public
+        "team:dns",
+        "Owner",
     ):
         assert private not in page, private
     assert "Add a zone dry run" in page and "Zone push removes records" in page
+    assert "30%" in page and "Lookups failed" in page
 
 
 def test_drafts_carry_a_banner(tmp_path: Path) -> None:
@@ -109,11 +180,11 @@ def test_drafts_carry_a_banner(tmp_path: Path) -> None:
     source.mkdir()
     (source / "a.md").write_text(front("status: review\n"), encoding="utf-8")
     plan = plan_site(Settings(source_dir=source))
+    page = plan.pages["incidents/a/index.md"].resolved()
     assert (
-        '!!! warning "Review: this postmortem is not final"'
-        in plan.pages["incidents/a/index.md"].markdown
+        '<p class="pmkb-header-note pmkb-header-note-review"><strong>In review: not final.' in page
     )
-    assert "its status is `review`" in plan.pages["incidents/a/index.md"].resolved()
+    assert "its status is `review`" in page
 
 
 def test_templates_can_be_overridden_from_the_kb(tmp_path: Path) -> None:

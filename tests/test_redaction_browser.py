@@ -22,11 +22,12 @@ pytestmark = pytest.mark.browser
 
 INCIDENT = f"incidents/{PUBLIC_ID}/"
 INTERNAL_BLOCK = "The rota had a gap that night."
-#: The sections both versions must show, in this order, after the key facts.
+#: The sections both versions must show, in this order, after the header band.
 SECTIONS = ["Summary", "Customer impact", "Timeline", "What we fixed", "Follow-up actions"]
 #: Every way an internal page marks what the public version drops.
-INTERNAL_MARKS = (".pmkb-internal-section, .admonition.internal, .pmkb-internal, "
-                  ".pmkb-badge-internal")
+INTERNAL_MARKS = (
+    ".pmkb-internal-section, .admonition.internal, .pmkb-internal, .pmkb-lock, .pmkb-chip-public"
+)
 PURPLE = "rgb(106, 27, 154)"
 
 #: Splits a container's children into {section heading: [block texts, table rows]}. Headings
@@ -95,7 +96,7 @@ def test_public_preview_and_public_page_read_the_same_side_by_side(
     preview.locator("summary").click()
     assert preview.evaluate("el => el.open")
     assert preview.locator("summary").inner_text() == "Public page preview: PUBMARK-TITLE"
-    assert public.locator("article h1").inner_text().startswith("Postmortem: PUBMARK-TITLE")
+    assert public.locator("article h1").inner_text().rstrip("\u00b6") == "PUBMARK-TITLE"
 
     previewed = sections(preview)
     published = sections(public.locator("article"))
@@ -103,8 +104,11 @@ def test_public_preview_and_public_page_read_the_same_side_by_side(
     assert set(published) - set(previewed) <= {"Related incidents"}
     for name, blocks in previewed.items():
         assert published.get(name) == blocks, f"section {name!r} differs"
-    assert "Time | Event" in published["Timeline"]
-    assert "Action | Status | Due" in published["Follow-up actions"]
+    assert "PUBMARK-TIMELINE errors rose" in "\n".join(published["Timeline"])
+    assert "Open\nPUBMARK-FUACTION" in "\n".join(published["Follow-up actions"]).replace(
+        " PUBMARK", "\nPUBMARK"
+    )
+    assert "PUBMARK-PHASENOTE" in "\n".join(published["Key facts"])  # the header band
 
     internal.screenshot(path=tmp_path / "internal.png", full_page=True)
     public.screenshot(path=tmp_path / "public.png", full_page=True)
@@ -123,16 +127,23 @@ def test_internal_parts_are_marked_internally_and_absent_publicly(
     marked_sections = internal.locator("h2.pmkb-internal-section")
     names = [text.replace("\u00b6", "").strip() for text in marked_sections.all_inner_texts()]
     assert {"Summary", "Contributors", "Five whys", "Evidence", "Links", "Narrative"} <= set(names)
-    assert marked_sections.first.evaluate(
-        "el => getComputedStyle(el, '::after').content") == '"internal only"'
+    assert (
+        marked_sections.first.evaluate("el => getComputedStyle(el, '::after').content")
+        == '"internal only"'
+    )
     spans = internal.locator("span.pmkb-internal")
-    assert sorted(spans.all_inner_texts()) == [
-        "PRIVMARK-FUSPAN", "PRIVMARK-INSPAN", "PRIVMARK-TLSPAN"]  # INSPAN: public text as written
+    assert sorted(spans.all_inner_texts()) == [  # INSPAN: public text as written
+        "PRIVMARK-FUSPAN",
+        "PRIVMARK-INSPAN",
+        "PRIVMARK-PHASESPAN",
+        "PRIVMARK-TLSPAN",
+    ]
     assert spans.first.evaluate("el => getComputedStyle(el).borderBottomStyle") == "dotted"
     block = internal.locator(".admonition.internal", has_text=INTERNAL_BLOCK)
     assert block.count() == 1
     assert block.evaluate("el => getComputedStyle(el).borderLeftColor") == PURPLE
-    assert internal.locator(".pmkb-badge-internal").count() >= 5
+    # Facts the public site never shows carry a lock (services, commander, owner, …).
+    assert internal.locator('.pmkb-lock[aria-label="internal only"]').count() >= 5
 
     assert public.locator(INTERNAL_MARKS).count() == 0
     article = public.locator("article").inner_text()

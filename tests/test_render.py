@@ -17,7 +17,14 @@ import markdown
 import pytest
 
 from postmortem_kb.core.formatting import escape_html
-from postmortem_kb.site.render import PageRenderer, fill_blocks
+from postmortem_kb.core.settings import Settings
+from postmortem_kb.site.plan import plan_site
+from postmortem_kb.site.render import (
+    PageRenderer,
+    fill_blocks,
+    orphaned_overrides,
+    page_front_matter,
+)
 from site_builder import REPO_ROOT, build_site, copy_kb
 
 SITE_EXTENSIONS = ["tables", "attr_list", "md_in_html", "admonition"]
@@ -49,15 +56,16 @@ BLOCKS = {
 
 
 def test_blocks_are_placeholder_paragraphs_filled_in_after_markdown(tmp_path: Path) -> None:
-    page = renderer_with(tmp_path, BLOCKS).render("page.md.j2", "incidents/a/index.md",
-                                                  value="<b>x</b>")
+    page = renderer_with(tmp_path, BLOCKS).render(
+        "page.md.j2", "incidents/a/index.md", value="<b>x</b>"
+    )
     facts, listing = page.blocks
     assert [block.searchable for block in page.blocks.values()] == [True, False]
     assert "<table>" not in page.markdown and "<ul>" not in page.markdown
     html = markdown.markdown(page.markdown, extensions=SITE_EXTENSIONS)
     # Each placeholder is a paragraph of its own, even right after a line of text.
     assert f"<p>{facts}</p>" in html
-    assert re.search(rf'<p data-search-exclude[^>]*>{listing}</p>', html)
+    assert re.search(rf"<p data-search-exclude[^>]*>{listing}</p>", html)
 
     searchable = fill_blocks(html, page.blocks, searchable=True)
     assert "<td>&lt;b&gt;x&lt;/b&gt;</td>" in searchable and listing in searchable
@@ -68,8 +76,7 @@ def test_blocks_are_placeholder_paragraphs_filled_in_after_markdown(tmp_path: Pa
 
 
 def test_resolved_markdown_holds_each_block_in_place(tmp_path: Path) -> None:
-    page = renderer_with(tmp_path, BLOCKS).render("page.md.j2", "incidents/a/index.md",
-                                                  value="v")
+    page = renderer_with(tmp_path, BLOCKS).render("page.md.j2", "incidents/a/index.md", value="v")
     text = page.resolved()
     assert "pmkb" not in text and "data-search-exclude" not in text
     # Sanitized as rendered: the HTML parser supplies the table's implied `<tbody>`.
@@ -78,17 +85,16 @@ def test_resolved_markdown_holds_each_block_in_place(tmp_path: Path) -> None:
 
 
 def test_a_placeholder_not_of_this_page_is_left_as_written(tmp_path: Path) -> None:
-    page = renderer_with(tmp_path, BLOCKS).render("page.md.j2", "incidents/a/index.md",
-                                                  value="v")
-    other = renderer_with(tmp_path / "other", BLOCKS).render("page.md.j2", "x/index.md",
-                                                              value="w")
+    page = renderer_with(tmp_path, BLOCKS).render("page.md.j2", "incidents/a/index.md", value="v")
+    other = renderer_with(tmp_path / "other", BLOCKS).render("page.md.j2", "x/index.md", value="w")
     forged = "<p>" + next(iter(other.blocks)) + "</p>"
     assert fill_blocks(forged, page.blocks, searchable=True) == forged
 
 
 def test_block_links_follow_use_directory_urls(tmp_path: Path) -> None:
     page = renderer_with(tmp_path, BLOCKS, directory_urls=False).render(
-        "page.md.j2", "incidents/a/index.md", value="v")
+        "page.md.j2", "incidents/a/index.md", value="v"
+    )
     assert '<a href="../../tags/dns/index.html">dns</a>' in page.resolved()
 
 
@@ -183,15 +189,15 @@ def test_every_link_between_generated_pages_resolves(
 def test_without_directory_urls_every_link_names_its_page(tmp_path: Path) -> None:
     kb = copy_kb(REPO_ROOT, tmp_path / "kb")
     config = kb / "mkdocs.yml"
-    config.write_text(config.read_text(encoding="utf-8") + "\nuse_directory_urls: false\n",
-                      "utf-8")
+    config.write_text(config.read_text(encoding="utf-8") + "\nuse_directory_urls: false\n", "utf-8")
     site = build_site(config, tmp_path / "site")
     assert broken_links(site.site_dir, directory_urls=False) == []
 
 
 def test_what_follows_the_search_mark_is_set_apart_and_nothing_is_lost(tmp_path: Path) -> None:
-    templates = {"page.md.j2": "# A page\n\nSearched.\n{{ search_ends_here() }}\n"
-                               "## Later\n\nNot searched.\n"}
+    templates = {
+        "page.md.j2": "# A page\n\nSearched.\n{{ search_ends_here() }}\n## Later\n\nNot searched.\n"
+    }
     page = renderer_with(tmp_path, templates).render("page.md.j2", "x/index.md")
     html = markdown.markdown(page.markdown, extensions=SITE_EXTENSIONS)
     head, tail = page.split_for_search(html)
@@ -199,5 +205,63 @@ def test_what_follows_the_search_mark_is_set_apart_and_nothing_is_lost(tmp_path:
     assert "<h2>Later</h2>" in tail and "Not searched." in tail
     assert "pmkb" not in head + tail and "pmkb" not in page.resolved()
     no_mark = renderer_with(tmp_path / "b", {"page.md.j2": "# Plain\n"}).render(
-        "page.md.j2", "x/index.md")
+        "page.md.j2", "x/index.md"
+    )
     assert no_mark.split_for_search("<h1>Plain</h1>") == ("<h1>Plain</h1>", "")
+
+
+# -- overrides that replace nothing --------------------------------------------------------
+
+
+def test_an_override_of_no_shipped_template_is_a_warning_naming_it(tmp_path: Path) -> None:
+    overrides = tmp_path / "overrides"
+    (overrides / "pmkb").mkdir(parents=True)
+    for name in (
+        "incident.md.j2",
+        "incident_facts.html.j2",
+        "incident_timline.html.j2",
+        "notes.txt",
+        ".keep",
+    ):
+        (overrides / "pmkb" / name).write_text("x", encoding="utf-8")
+    problems = {problem.file: problem for problem in orphaned_overrides(overrides)}
+    # A template that exists, and a hidden file, are not reported.
+    assert sorted(problems) == [
+        "overrides/pmkb/incident_facts.html.j2",
+        "overrides/pmkb/incident_timline.html.j2",
+        "overrides/pmkb/notes.txt",
+    ]
+    assert all(problem.severity == "warning" for problem in problems.values())
+    retired = str(problems["overrides/pmkb/incident_facts.html.j2"])
+    assert retired.startswith("overrides/pmkb/incident_facts.html.j2: overrides no template")
+    assert "incident_header.html.j2" in retired and "incident_more_facts.html.j2" in retired
+    assert "did you mean incident_timeline.html.j2?" in str(
+        problems["overrides/pmkb/incident_timline.html.j2"]
+    )
+    unknown = str(problems["overrides/pmkb/notes.txt"])
+    assert "expected one of: " in unknown and "home_internal.md.j2" in unknown
+    assert "\n" not in unknown  # one line
+
+
+def test_no_overrides_folder_is_no_warning(tmp_path: Path) -> None:
+    assert orphaned_overrides(None) == []
+    assert orphaned_overrides(tmp_path / "overrides") == []
+
+
+def test_the_plan_reports_an_orphaned_override(tmp_path: Path) -> None:
+    overrides = tmp_path / "overrides"
+    (overrides / "pmkb").mkdir(parents=True)
+    (overrides / "pmkb" / "incident_facts.html.j2").write_text("x", encoding="utf-8")
+    source = tmp_path / "postmortems"
+    source.mkdir()
+    plan = plan_site(Settings(source_dir=source), overrides)
+    assert [problem.file for problem in plan.problems.warnings] == [
+        "overrides/pmkb/incident_facts.html.j2"
+    ]
+
+
+def test_list_and_home_pages_hide_the_table_of_contents() -> None:
+    assert page_front_matter("Tags") == 'title: "Tags"\n'.join(["---\n", "---\n"])
+    assert page_front_matter("A <b>", hide=("toc",)) == (
+        '---\ntitle: "A \u2039b\u203a"\nhide:\n  - toc\n---\n'
+    )

@@ -14,6 +14,8 @@ from ..core import urls
 
 #: The package's `assets/` folder.
 ASSETS_DIR = Path(__file__).resolve().parent.parent / "assets"
+#: Scripts run as web workers (the search box's engine), not as page scripts.
+WORKER_SUFFIX = "-worker.js"
 
 
 def packaged_assets() -> dict[str, Path]:
@@ -23,12 +25,15 @@ def packaged_assets() -> dict[str, Path]:
 
 
 def add_assets(extra_css: list[Any], extra_javascript: list[Any]) -> None:
-    """Add every packaged asset to the site's `extra_css` or `extra_javascript`, once.
+    """Add every packaged asset to the site's `extra_css` or `extra_javascript`, once; not
+    workers (`*-worker.js`), which a page starts itself rather than runs.
 
     The lists are MkDocs' (whose scripts may be `ExtraScriptValue`s, equal to their path) or
     plain lists of paths for a `mkdocs.yml` being written.
     """
     for uri in packaged_assets():
+        if uri.endswith(WORKER_SUFFIX):
+            continue
         extra = extra_css if uri.endswith(".css") else extra_javascript
         if uri not in extra:
             extra.append(uri)

@@ -5,7 +5,9 @@
 the public key learning), filterable by tag and severity with the shared filter component.
 Below them, `postmortems/_gallery.yml` lists well-known public postmortems of other
 companies, each with our own reading of its key learning; it is validated like every other
-file, and on the public site its tags are limited to `public_tags` like ours.
+file, and on the public site its tags are limited to `public_tags` like ours. The internal
+gallery adds the other companies' incidents we wrote up ourselves (`type: external`, listed
+nowhere else; `incident_lessons`), each linking the original report and our write-up.
 
 `core.side_files.read_side_file` reads `_gallery.yml` with the strict YAML reader and hands
 back a `FieldReader`, whose typed getters check its fields with the postmortems' messages.
@@ -21,6 +23,7 @@ from urllib.parse import urlsplit
 
 from ..core import urls
 from ..core.fields import FieldReader
+from ..core.model import Incident
 from ..core.problems import Problems
 from ..core.settings import Settings
 from ..core.side_files import GALLERY_FILE, read_side_file
@@ -45,6 +48,27 @@ class ExternalLesson:
     key_learning: str
     link: str
     tags: tuple[str, ...] = ()
+    #: The id of our own write-up: an `external` incident (internal site only).
+    page_id: str | None = None
+
+
+def incident_lessons(incidents: Iterable[Incident]) -> list[ExternalLesson]:
+    """Other companies' incidents written up as our own postmortems (types listed only in the
+    gallery, `type: external`), as gallery cards linking the original and our write-up.
+
+    Internal only: they never reach the public site, so their text is not public text."""
+    return [
+        ExternalLesson(
+            company=incident.company or "",
+            year=incident.date.year,
+            incident=incident.title,
+            key_learning=incident.key_learning or "",
+            link=incident.source_url or "",
+            tags=incident.tags,
+            page_id=incident.id,
+        )
+        for incident in incidents
+    ]
 
 
 def load_gallery(settings: Settings, problems: Problems) -> list[ExternalLesson]:
@@ -151,6 +175,7 @@ def gallery_pages(
             incidents_container=INCIDENTS_CONTAINER,
             external_container=EXTERNAL_CONTAINER,
             slugs=filter_slugs,
+            severities=settings.severities,
         )
     }
 

@@ -68,6 +68,23 @@ class HandWrittenPage:
         """Whether a build for `audience` (`internal` or `public`) includes the page."""
         return self.audience in (audience, "both")
 
+    @property
+    def body(self) -> str:
+        """The page's Markdown without its front matter, as MkDocs renders it."""
+        front_matter = _YAML_FRONT_MATTER.match(self.text)
+        if front_matter is not None:
+            return self.text[front_matter.end() :]
+        lines = self.text.split("\n")
+        meta = False
+        for number, line in enumerate(lines):
+            if not line.strip():
+                return "\n".join(lines[number + 1 :]) if meta else self.text
+            if _META_LINE.match(line) or (meta and _META_CONTINUATION.match(line)):
+                meta = True
+            else:
+                return "\n".join(lines[number:])
+        return "" if meta else self.text
+
 
 def read_hand_written_pages(docs_dir: Path, problems: Problems) -> list[HandWrittenPage]:
     """Every Markdown page under `docs_dir` with its declared audience, in path order.

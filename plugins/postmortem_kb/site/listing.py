@@ -4,7 +4,7 @@ A `ListingEntry` is built from an internal `Incident` or from a `PublicIncident`
 list pages of both audiences share one renderer and can never reach past the projection:
 a public entry is made from public data only.
 
-The filter component (`templates/filter.md.j2`, `assets/pmkb-filter.js`) narrows any list
+The filter component (`templates/filter.html.j2`, `assets/pmkb-filter.js`) narrows any list
 of such rows in the page: `filter_slugs` gives an item's `data-<facet>` value and
 `filter_facet` one facet of its controls.
 """
@@ -34,6 +34,10 @@ class ListingEntry:
     tags: tuple[str, ...]
     services: tuple[str, ...]
     status: str
+    #: The incident's type (`incident_types.py` says which lists show it).
+    type: str = "incident"
+    #: From the start of impact to its end (resolved, else mitigated), when both are known.
+    duration: dt.timedelta | None = None
 
     @property
     def year(self) -> int:
@@ -55,6 +59,9 @@ def entry_for(incident: Incident | PublicIncident) -> ListingEntry:
         tags=incident.tags,
         services=incident.services,
         status=status,
+        type=incident.type,
+        duration=(incident.duration if isinstance(incident, PublicIncident)
+                  else incident.impact.duration),
     )
 
 

@@ -21,6 +21,7 @@ Markdown.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import re
 import secrets
 from collections.abc import Callable, Mapping
@@ -41,8 +42,10 @@ from ..core.formatting import (
     markdown_inline,
     title_front_matter,
 )
+from ..core.problems import Problem
 from ..core.sanitize import sanitize_html
 from ..public.internal_markup import internal_parts, mark_internal
+from . import incident_view
 
 OVERRIDES_SUBDIR = "pmkb"
 #: Evidence files shown as figures on the page rather than only linked.
@@ -150,6 +153,8 @@ class PageRenderer:
             env.globals.update(
                 urls=urls,
                 title_front_matter=title_front_matter,
+                page_front_matter=page_front_matter,
+                glance=incident_view,
                 has_internal=lambda *texts: any(internal_parts(text or "") for text in texts),
                 is_image=lambda path: PurePosixPath(path).suffix.lower() in IMAGE_SUFFIXES,
             )
@@ -188,6 +193,60 @@ class PageRenderer:
             **context,
         )
         return page
+
+
+def page_front_matter(title: str, hide: tuple[str, ...] = ()) -> str:
+    """`title_front_matter`, plus mkdocs-material's `hide` (`toc`: a list or a home page
+    needs the width more than an outline of its few headings)."""
+    front = title_front_matter(title)
+    if not hide:
+        return front
+    lines = "".join(f"  - {part}\n" for part in hide)
+    return front.removesuffix("---\n") + f"hide:\n{lines}---\n"
+
+
+def shipped_templates() -> list[str]:
+    """The names of the templates in the package, which `overrides/pmkb/` files replace."""
+    folder = Path(__file__).resolve().parent.parent / "templates"
+    return sorted(path.name for path in folder.iterdir() if path.is_file())
+
+
+#: Templates an earlier version shipped, and what took their place (for the override check).
+RETIRED_TEMPLATES = {
+    "incident_facts.html.j2": "incident_header.html.j2 (the header band: severity, status, "
+    "impact, services, commander, tags) and incident_more_facts.html.j2 (the other facts)",
+}
+
+
+def orphaned_overrides(overrides_dir: Path | None) -> list[Problem]:
+    """A warning for each file in `overrides/pmkb/` that replaces no shipped template.
+
+    A template renamed or retired in an upgrade would otherwise leave the user's override in
+    place, silently unused. Each warning names the file and the templates it may have meant.
+    """
+    if overrides_dir is None or not (overrides_dir / OVERRIDES_SUBDIR).is_dir():
+        return []
+    folder = overrides_dir / OVERRIDES_SUBDIR
+    shipped = shipped_templates()
+    problems = []
+    for path in sorted(folder.iterdir()):
+        if path.name.startswith(".") or path.name in shipped:
+            continue
+        name = f"{overrides_dir.name}/{OVERRIDES_SUBDIR}/{path.name}" + (
+            "" if path.is_file() else "/")
+        if path.name in RETIRED_TEMPLATES:
+            expected = f"its replacement is {RETIRED_TEMPLATES[path.name]}"
+        else:
+            close = difflib.get_close_matches(path.name, shipped, n=1, cutoff=0.9)
+            expected = (
+                f"did you mean {close[0]}?" if close else f"expected one of: {', '.join(shipped)}"
+            )
+        problems.append(Problem(
+            name, None, "",
+            f"overrides no template of postmortem-kb, so it is not used; {expected}",
+            severity="warning", rule="config/override",
+        ))  # fmt: skip
+    return problems
 
 
 def _inline_html(keep: Callable[[str], str], value: object) -> Markup:

@@ -8,6 +8,18 @@ exits with status 1 when a target is missed.
 
     python benchmarks/search.py [--n 5000] [--repeat 3] [--seed 7]
 
+With `--process`, it measures `pmkb search` as a user runs it instead: a whole process, from
+start to exit, on knowledge bases of postmortem files (`--sizes`, default 500 and 5,000,
+written as `benchmarks/build.py` writes them) whose index is warm (built by a first search,
+nothing changed since). Each figure is the median of `--runs` runs over the queries below,
+printed beside its target, with the ratio of the largest size to the smallest (the search
+must not grow with the library), taken run by run: the sizes are searched in turn, so a
+machine getting busier weighs on all of them. Wall time is the target; CPU time is printed
+beside it. It checks that no run updated the index (a run that did was not warm: the
+figures would not mean what they say).
+
+    python benchmarks/search.py --process [--sizes 500 5000] [--runs 15] [--keep DIR]
+
 The incidents are generated in memory from themed word pools (certificates, DNS, database
 failover, …) mixed with everyday incident vocabulary, so terms repeat across incidents the
 way they do in a real library. The index goes to a temporary directory.
@@ -18,8 +30,10 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import datetime as dt
+import os
 import random
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -29,7 +43,8 @@ from pathlib import Path
 # Runs from a checkout without an installed package, as `python benchmarks/search.py`.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "plugins"))
 
-from postmortem_kb.core.model import Incident, TimelineEntry
+from postmortem_kb.core.model import Factor, Incident, TimelineEntry
+from postmortem_kb.search import manifest
 from postmortem_kb.search.documents import search_documents
 from postmortem_kb.search.index import SearchIndex, SearchRequest
 from postmortem_kb.search.related import compute_related
@@ -38,6 +53,10 @@ from postmortem_kb.search.related import compute_related
 TARGET_INCREMENTAL = 1.0
 TARGET_QUERY_P50 = 0.050
 TARGET_RELATED = 30.0
+#: `pmkb search` as a whole process with a warm index, and how much it may grow from the
+#: smallest library to the largest.
+TARGET_PROCESS = 0.25
+TARGET_PROCESS_GROWTH = 1.2
 
 #: Theme → (nouns, what went wrong with them, tags), "|"-separated.
 THEMES: dict[str, tuple[str, str, str]] = {
@@ -209,9 +228,16 @@ def _timed(action: Callable[..., object], *arguments: object) -> float:
     return time.perf_counter() - began
 
 
+def with_factors(incident: Incident) -> Incident:
+    """The incident as the model holds it: contributors are `Factor`s. The generator keeps
+    them as the plain strings an author writes, which `build.py` writes into files."""
+    factors = tuple(Factor(str(text)) for text in incident.contributors)
+    return dataclasses.replace(incident, contributors=factors)
+
+
 def run(count: int, repeat: int, seed: int) -> list[tuple[str, float, float | None]]:
     """(what, median seconds, target seconds or None) for every measurement."""
-    incidents = generate_incidents(count, seed)
+    incidents = [with_factors(incident) for incident in generate_incidents(count, seed)]
     manual = {incident.id: incident.related for incident in incidents}
     figures: dict[str, list[float]] = {}
 
@@ -272,12 +298,103 @@ def _duration(seconds: float) -> str:
     return f"{seconds * 1000:.1f} ms" if seconds < 1 else f"{seconds:.2f} s"
 
 
+# --- `pmkb search` as a whole process ------------------------------------------------------
+
+
+def pmkb_command() -> list[str]:
+    """The `pmkb` console script beside this Python, else the package run as a module."""
+    script = Path(sys.executable).with_name("pmkb")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "postmortem_kb.cli"]
+
+
+def warm_knowledge_base(root: Path, count: int, seed: int) -> Path:
+    """A knowledge base of `count` postmortem files at `root`, its index built by a search."""
+    from build import synthetic_library, write_ours  # its generator is built on this module's
+
+    if not (root / "mkdocs.yml").exists():
+        write_ours(root, synthetic_library(count, seed))
+    # The second search records the files the first one found freshly written (it cannot
+    # yet tell a second save within the clock's resolution from none: see manifest.py).
+    for _ in range(2):
+        time.sleep(manifest.RACY_NS / 1e9)
+        subprocess.run([*pmkb_command(), "search", "warm up"], cwd=root, check=True,
+                       stdout=subprocess.DEVNULL)
+    return root
+
+
+def time_search(root: Path, query: str) -> tuple[float, float]:
+    """Wall and CPU seconds (user + system, the operating system's accounting of the finished
+    process) of one whole `pmkb search` process.
+
+    The target is wall time; CPU time is printed beside it because on a busy machine a
+    process waits for a core, which wall time counts and CPU time does not."""
+    began = time.perf_counter()
+    process = subprocess.Popen([*pmkb_command(), "search", query], cwd=root,
+                               stdout=subprocess.DEVNULL)
+    _, status, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - began
+    if os.waitstatus_to_exitcode(status):
+        raise SystemExit(f"{root}: pmkb search {query!r} failed")
+    return wall, usage.ru_utime + usage.ru_stime
+
+
+def _index_writes(root: Path) -> list[int]:
+    index = root / ".cache" / "pmkb" / "internal"
+    return [(index / name).stat().st_mtime_ns for name in ("index.json", "sources.json")]
+
+
+def run_process(sizes: Sequence[int], runs: int, seed: int, keep: Path | None) -> int:
+    """Searches on every size in turn, run after run, so that a machine getting busier or
+    quieter weighs on all sizes alike; the growth is the median of the runs' ratios."""
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = keep or Path(scratch)
+        roots = {count: warm_knowledge_base(folder / f"kb-{count}", count, seed)
+                 for count in sorted(sizes)}
+        before = {count: _index_writes(root) for count, root in roots.items()}
+        times: dict[int, list[tuple[float, float]]] = {count: [] for count in roots}
+        for run in range(runs):
+            for count, root in roots.items():
+                times[count].append(time_search(root, QUERIES[run % len(QUERIES)]))
+        for count, root in roots.items():
+            if _index_writes(root) != before[count]:
+                raise SystemExit(f"{root}: a search updated the index; nothing may change "
+                                 "the files or the code while the benchmark runs")
+    smallest, largest = min(roots), max(roots)
+    print(f"pmkb search, whole process, warm index (median of {runs} runs)")
+    print(f"{'incidents':>12} {'wall':>10} {'target':>10} {'ratio':>7} {'cpu':>10}")
+    walls = {}
+    for count, measured in times.items():
+        walls[count] = statistics.median(wall for wall, _ in measured)
+        cpu = statistics.median(cpu for _, cpu in measured)
+        print(f"{count:>12,} {_duration(walls[count]):>10} {_duration(TARGET_PROCESS):>10} "
+              f"{walls[count] / TARGET_PROCESS:>7.2f} {_duration(cpu):>10}")
+    growth = statistics.median(
+        large[0] / small[0] for small, large in zip(times[smallest], times[largest], strict=True))
+    cpu_growth = statistics.median(
+        large[1] / small[1] for small, large in zip(times[smallest], times[largest], strict=True))
+    print(f"{f'{largest:,} / {smallest:,}':>12} {growth:>9.2f}x {TARGET_PROCESS_GROWTH:>9.2f}x "
+          f"{growth / TARGET_PROCESS_GROWTH:>7.2f} {cpu_growth:>9.2f}x")
+    missed = [wall for wall in walls.values() if wall > TARGET_PROCESS]
+    return 1 if missed or growth > TARGET_PROCESS_GROWTH else 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Benchmark search and related incidents.")
     parser.add_argument("--n", type=int, default=5000, help="incidents to generate (5000)")
     parser.add_argument("--repeat", type=int, default=3, help="runs to take medians over (3)")
     parser.add_argument("--seed", type=int, default=7, help="random seed for the library (7)")
+    parser.add_argument("--process", action="store_true",
+                        help="time `pmkb search` as a whole process on knowledge bases instead")
+    parser.add_argument("--sizes", type=int, nargs="+", default=[500, 5000],
+                        help="--process: incidents per knowledge base (500 5000)")
+    parser.add_argument("--runs", type=int, default=15, help="--process: searches timed (15)")
+    parser.add_argument("--keep", type=Path,
+                        help="--process: write the knowledge bases here and reuse them")
     options = parser.parse_args(argv)
+    if options.process:
+        if len(options.sizes) < 2 or min(options.sizes) < 1 or options.runs < 1:
+            parser.error("--sizes needs two sizes or more, and --runs at least 1")
+        return run_process(options.sizes, options.runs, options.seed, options.keep)
     if options.n < 2 or options.repeat < 1:
         parser.error("--n must be at least 2 and --repeat at least 1")
     rows = run(options.n, options.repeat, options.seed)

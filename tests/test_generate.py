@@ -19,7 +19,8 @@ import yaml
 from mkdocs.config import load_config
 
 from html_safety import unsafe_markup
-from postmortem_kb.cli.generate import MARKER_FILE, generate_site, plugin_engine_warning
+from postmortem_kb.cli.engine_check import plugin_engine_warning
+from postmortem_kb.cli.generate import MARKER_FILE, generate_site
 from postmortem_kb.cli.main import main, settings_for
 from site_builder import REPO_ROOT, copy_kb
 

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from postmortem_kb.core.model import (
+    Factor,
     FollowUp,
     Impact,
     Incident,
@@ -141,7 +142,7 @@ def test_internal_document_holds_every_narrative_field_as_plain_words() -> None:
         key_learning="Warm caches **before** failover.",
         trigger="deployment",
         timeline=(TimelineEntry(at=at(2), event="Rolled back release 4.2"),),
-        contributors=("No jitter on cache expiry",),
+        contributors=(Factor("No jitter on cache expiry"),),
         learnings={"technical": ("Use request coalescing",)},
         follow_ups=(FollowUp(action="Add jitter to TTLs"),),
         impact=Impact(customer="Checkout slow for 20 minutes"),
@@ -338,10 +339,21 @@ def test_an_unwritable_cache_folder_is_named_with_what_to_do(
         index.update(search_documents(LIBRARY))
 
 
+def two_postmortems(folder: Path) -> Path:
+    """A source folder of two postmortem files (`search_library` reads files, not objects)."""
+    folder.mkdir()
+    for name, title in [("dns-overload", "DNS resolvers overloaded"), ("cert", "Cert expired")]:
+        (folder / f"{name}.md").write_text(
+            f"---\ntitle: {title}\ndate: 2023-05-02\nseverity: SEV-2\n---\nBody.\n",
+            encoding="utf-8",
+        )
+    return folder
+
+
 def test_a_cache_deleted_during_a_search_is_rebuilt_and_searched(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    settings = Settings(source_dir=tmp_path, cache_dir=tmp_path / "cache")
+    settings = Settings(source_dir=two_postmortems(tmp_path / "kb"), cache_dir=tmp_path / "cache")
     update = SearchIndex.update
 
     def update_then_vanish(self: SearchIndex, documents: Any) -> search.IndexStats:
@@ -350,21 +362,21 @@ def test_a_cache_deleted_during_a_search_is_rebuilt_and_searched(
         return stats
 
     monkeypatch.setattr(SearchIndex, "update", update_then_vanish)
-    answer = search_library(settings, search_documents(LIBRARY), SearchRequest("resolvers"))
+    answer = search_library(settings, SearchRequest("resolvers"))
     assert ids(answer.results) == ["dns-overload"]
 
 
 def test_a_cache_that_keeps_failing_is_named(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    settings = Settings(source_dir=tmp_path, cache_dir=tmp_path / "cache")
+    settings = Settings(source_dir=two_postmortems(tmp_path / "kb"), cache_dir=tmp_path / "cache")
 
     def damaged(self: SearchIndex, request: SearchRequest) -> list[search.SearchResult]:
         raise SearchIndexError("search index unreadable: EOFError()")
 
     monkeypatch.setattr(SearchIndex, "search", damaged)
     with pytest.raises(SearchIndexError) as failed:
-        search_library(settings, search_documents(LIBRARY), SearchRequest("resolvers"))
+        search_library(settings, SearchRequest("resolvers"))
     assert str(failed.value).startswith(
         f"{tmp_path / 'cache' / 'internal'}: search index unreadable: EOFError(), again right "
         "after a rebuild; is another program changing that folder?"
@@ -616,3 +628,24 @@ def test_no_results_message(index: SearchIndex) -> None:
     ]
     fallback = format_no_results("zzzzqqq", index.suggest(SearchRequest("zzzzqqq")))
     assert fallback.splitlines()[-1].startswith("Most used tags: tag:capacity")
+
+
+def test_an_index_of_no_incident_can_be_updated(tmp_path: Path) -> None:
+    with SearchIndex(tmp_path / "internal") as search_index:
+        assert search_index.update([]).rebuilt
+        stats = search_index.update(search_documents(LIBRARY[:1]))
+        assert (stats.added, stats.rebuilt) == (1, False)
+        assert ids(search_index.search(SearchRequest("certificate"))) == ["cert-expiry"]
+
+
+def test_an_index_whose_documents_mostly_changed_is_written_afresh(
+    index: SearchIndex,
+) -> None:
+    """Replaced documents would stay in whoosh's files and statistics until segments merge."""
+    retitled = [edited(incident, title=f"{incident.title} again") for incident in LIBRARY]
+    stats = index.update(search_documents(retitled[:3] + list(LIBRARY[3:])))
+    assert (stats.rebuilt, stats.reason) == (True, "most documents changed")
+    with index._open().reader() as reader:
+        assert reader.doc_count_all() == reader.doc_count() == len(LIBRARY)
+    stats = index.update(search_documents(retitled[:1] + list(LIBRARY[1:])))
+    assert (stats.updated, stats.rebuilt) == (2, False)  # half or fewer: updated in place

@@ -15,8 +15,10 @@ import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
+from typing import TYPE_CHECKING
 
-from ..core.model import Incident, PublicIncident
+if TYPE_CHECKING:  # imported where needed: a warm `pmkb search` makes no documents
+    from ..core.model import Incident, PublicIncident
 
 #: Words too common in any English text to find or relate incidents by. Shared by the
 #: index (`search.py`) and related incidents so both ignore the same words.
@@ -38,6 +40,17 @@ STOP_WORDS = frozenset(
 )  # fmt: skip
 
 
+#: Query-time boosts, the same for `pmkb search` and the site's search box: what a postmortem
+#: is about outranks what merely happened in it.
+FIELD_BOOSTS = {
+    "title": 4.0,
+    "key_learning": 3.0,
+    "summary": 2.0,
+    "keywords": 2.0,
+    "text": 1.0,
+}
+
+
 @dataclass(frozen=True)
 class SearchDocument:
     """What search and related incidents may know about one incident, for one audience."""
@@ -52,12 +65,20 @@ class SearchDocument:
     services: tuple[str, ...] = ()
     #: Internal only; always None in public documents.
     trigger: str | None = None
+    #: Ids of the contributing factors (`factor:` in queries); internal only, like trigger.
+    factors: tuple[str, ...] = ()
     key_learning: str = ""
     summary: str = ""
     #: Everything else worth finding (timeline, learnings, narrative…), as plain words.
     text: str = ""
     #: Digest of every field above; equal hashes mean nothing searchable changed.
     content_hash: str = field(init=False)
+
+    @property
+    def keywords(self) -> str:
+        """Tags, services, trigger and id as words: "certificates" finds a tag "certificate",
+        "third party" finds "third-party"."""
+        return " ".join([*self.tags, *self.services, self.trigger or "", self.id])
 
     def __post_init__(self) -> None:
         content = {f.name: getattr(self, f.name) for f in fields(self) if f.init}
@@ -83,9 +104,7 @@ def document_from_incident(incident: Incident) -> SearchDocument:
         incident.impact.customer,
         DATA_LOSS_WORDS if incident.impact.data_loss else None,
         *(entry.event for entry in incident.timeline),
-        *incident.contributors,
-        *incident.mitigators,
-        *incident.risks,
+        *(item.text for item in (*incident.contributors, *incident.mitigators, *incident.risks)),
         *learnings,
         *incident.surprises,
         *incident.went_well,
@@ -107,10 +126,17 @@ def document_from_incident(incident: Incident) -> SearchDocument:
         tags=incident.tags,
         services=incident.services,
         trigger=incident.trigger,
+        factors=incident_factor_ids(incident),
         key_learning=markdown_to_words(incident.key_learning or ""),
         summary=markdown_to_words(incident.summary or ""),
         text=_join_text(parts),
     )
+
+
+def incident_factor_ids(incident: Incident) -> tuple[str, ...]:
+    """The factor ids of an incident's contributors, mitigators and risks, each once."""
+    items = (*incident.contributors, *incident.mitigators, *incident.risks)
+    return tuple(dict.fromkeys(item.factor for item in items if item.factor))
 
 
 def document_from_public(incident: PublicIncident) -> SearchDocument:
@@ -139,6 +165,8 @@ def document_from_public(incident: PublicIncident) -> SearchDocument:
 
 def search_documents(incidents: Iterable[Incident | PublicIncident]) -> list[SearchDocument]:
     """Search documents for one audience's incidents, in the order given."""
+    from ..core.model import PublicIncident
+
     return [
         document_from_public(incident)
         if isinstance(incident, PublicIncident)

@@ -8,7 +8,10 @@ index (`SearchCacheError`) is for the user to fix: `pmkb search` says so in one 
 build warns and publishes the site anyway.
 
 A build does not wait for the index: `start_index_update` runs `update_index` in a worker
-process while MkDocs renders pages, and the build collects its stats at the end.
+process while MkDocs renders pages, and the build collects its stats at the end. A build of
+the internal site hands over the manifest of the files it read (`manifest.py`) too, written
+beside the index, so that the next `pmkb search` knows the index is current without reading
+the library (`refresh.py`).
 """
 
 from __future__ import annotations
@@ -34,6 +37,8 @@ from .index import (
     SearchResult,
     Suggestions,
 )
+from .manifest import Manifest, update_lock, write_manifest
+from .refresh import rebuild_index, refresh_index
 
 
 @dataclass(frozen=True)
@@ -47,10 +52,21 @@ def index_dir(settings: Settings) -> Path:
     return settings.cache_dir / settings.audience
 
 
-def update_index(settings: Settings, documents: list[SearchDocument]) -> IndexStats:
-    """Bring the audience's index in line with `documents`; return what changed."""
+def update_index(
+    settings: Settings, documents: list[SearchDocument], sources: Manifest | None = None
+) -> IndexStats:
+    """Bring the audience's index in line with `documents`; return what changed.
+
+    With the manifest of the files the documents were read from, record it beside the index,
+    under the update lock so that no other writer's index is paired with it.
+    """
     with SearchIndex(index_dir(settings)) as index:
-        return index.update(documents)
+        if sources is None:
+            return index.update(documents)
+        with update_lock(index.directory, None):
+            stats = index.update(documents)
+            write_manifest(index.directory, sources.for_index(index.state()))
+        return stats
 
 
 class IndexUpdateError(Exception):
@@ -67,7 +83,9 @@ class IndexUpdate:
     process can deadlock on a lock another thread held.
     """
 
-    def __init__(self, settings: Settings, documents: list[SearchDocument]) -> None:
+    def __init__(
+        self, settings: Settings, documents: list[SearchDocument], sources: Manifest | None
+    ) -> None:
         self.directory = index_dir(settings)
         context = multiprocessing.get_context("spawn")
         self._connection, worker_end = context.Pipe()
@@ -81,7 +99,7 @@ class IndexUpdate:
         # The documents go down the pipe from a thread: the worker reads them only once its
         # interpreter has started, and the build must not wait for that.
         self._sender = threading.Thread(
-            target=_send_documents, args=(self._connection, documents),
+            target=_send_documents, args=(self._connection, (documents, sources)),
             name=f"pmkb-index-{settings.audience}-sender", daemon=True,
         )
         self._sender.start()
@@ -123,14 +141,19 @@ class IndexUpdate:
         self._connection.close()
 
 
-def start_index_update(settings: Settings, documents: list[SearchDocument]) -> IndexUpdate:
-    """Start bringing the audience's index in line with `documents` in a worker process."""
-    return IndexUpdate(settings, documents)
+def start_index_update(
+    settings: Settings, documents: list[SearchDocument], sources: Manifest | None = None
+) -> IndexUpdate:
+    """Start bringing the audience's index in line with `documents` in a worker process;
+    with `sources`, the manifest of the files they were read from (see `update_index`)."""
+    return IndexUpdate(settings, documents, sources)
 
 
-def _send_documents(connection: Connection, documents: list[SearchDocument]) -> None:
+def _send_documents(
+    connection: Connection, work: tuple[list[SearchDocument], Manifest | None]
+) -> None:
     with contextlib.suppress(OSError):  # the worker is gone; `wait()` reports how
-        connection.send(documents)
+        connection.send(work)
 
 
 def _update_index_in_worker(settings: Settings, connection: Connection) -> None:
@@ -138,10 +161,10 @@ def _update_index_in_worker(settings: Settings, connection: Connection) -> None:
     # Ctrl-C reaches the whole process group; it is the build's to handle, and stopping the
     # build stops this daemonic worker.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    documents: list[SearchDocument] = connection.recv()
+    documents, sources = connection.recv()
     result: IndexStats | str
     try:
-        result = update_index(settings, documents)
+        result = update_index(settings, documents, sources)
     except SearchCacheError as error:
         # `wait()` names the folder; this says what went wrong there and what to do.
         result = f"{error.reason}; {CACHE_ADVICE}"
@@ -157,21 +180,26 @@ def _worker_death(exitcode: int | None) -> str:
     return f"the index worker process stopped with exit code {exitcode}"
 
 
-def search_library(
-    settings: Settings, documents: list[SearchDocument], request: SearchRequest
-) -> SearchAnswer:
-    """Update the index (building it when missing), then answer `request` from it.
+def search_library(settings: Settings, request: SearchRequest) -> SearchAnswer:
+    """Bring the internal index in step with the files, then answer `request` from it.
 
-    An index damaged or removed between the update and the search is rebuilt once and asked
-    again; should that fail too, the `SearchIndexError` names the folder. A folder that
-    cannot hold an index raises `SearchCacheError`.
+    Nothing is read when the manifest shows no file changed (`refresh.py`); a missing index
+    is built. An index damaged or removed between the update and the search is rebuilt once
+    and asked again; should that fail too, the `SearchIndexError` names the folder. A folder
+    that cannot hold an index raises `SearchCacheError`.
+
+    The internal audience only: the files hold internal text, and the public index is
+    written by a public build once its leak guard has passed (`search_built_index`).
     """
+    if settings.is_public:
+        raise ValueError("the public index is written only by a public build; answer from it "
+                         "with search_built_index")
     with SearchIndex(index_dir(settings)) as index:
-        index.update(documents)
+        refresh_index(settings, index)
         try:
             return _answer(index, request)
         except SearchIndexError:
-            index.rebuild(documents, reason="the index was damaged during the search")
+            rebuild_index(settings, index, reason="the index was damaged during the search")
         try:
             return _answer(index, request)
         except SearchIndexError as error:

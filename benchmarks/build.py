@@ -1,22 +1,29 @@
 """Benchmark whole-site builds against plain mkdocs-material as the library grows.
 
-For each N it writes the same N synthetic incidents twice:
+For each N it writes the same N synthetic incidents three times:
 - **ours**: postmortem files in the SPEC format (YAML front matter + Markdown narrative) in a
   knowledge base built by the `postmortems` plugin;
 - **baseline**: the same facts as hand-written Markdown pages in `docs/` of a plain
   mkdocs-material site: the same search plugin, Markdown extensions and theme, the same
   browse pages as Markdown tables (every incident; incidents per tag, service, severity,
-  year) and the same nav policy (overview pages in the sidebar, incident pages not).
+  year) and the same nav policy (overview pages in the sidebar, incident pages not);
+- **leanest baseline**: the same incident pages alone, their tags in front matter, in a
+  mkdocs-material site with only the search and tags plugins and no browse pages.
 
-Both are built with the real `mkdocs build --strict` in a subprocess, `--repeat` times from
-scratch (no search cache), and the table shows per N: median build seconds, ms per
-incident, the ratio ours / baseline, output MB and `search_index.json` KB per incident, and
-the peak RSS of the build process. It checks that every incident can still be found in the
-client search index by every word of its title, key learning, summary, tags and services,
-then prints the targets and exits with status 1 when one is missed. At N ≤ 500 it also
-builds the baseline once with every page in the sidebar, to show what that costs.
+Each is built with the real `mkdocs build --strict` in a subprocess, `--repeat` times from
+scratch (no caches: a cold build), and the table shows per N: median build seconds, ms per
+incident, the ratio to the leanest baseline, output MB and `search/` KB per incident (the
+theme's index, and ours the search box loads in pieces), and the peak RSS of the build
+process. Then it times `pmkb build` on our knowledge base as an author runs it again, a
+whole process with the caches the last build left (`cache_dir`): with nothing changed, and
+after one postmortem's text was edited (median of `--repeat` runs each, after one to warm
+up), also as a ratio to the leanest baseline's cold build. It checks that every incident can
+still be found in the search box's index by every word of its title, key learning, summary,
+tags and services, then prints the targets and exits with status 1 when one is missed. At
+N ≤ 500 it also builds the baseline once with every page in the sidebar, to show what that
+costs.
 
-    python benchmarks/build.py [--n 500 2000] [--repeat 3] [--seed 7] [--keep DIR]
+    python benchmarks/build.py [--n 1000 2000] [--repeat 3] [--seed 7] [--keep DIR]
     python benchmarks/build.py --n 2000 10000      # the scaling and memory targets
 
 The incidents come from `benchmarks/search.py`'s generator (themed, overlapping
@@ -29,8 +36,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import datetime as dt
-import html
-import json
 import os
 import random
 import re
@@ -52,16 +57,21 @@ BENCHMARKS = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCHMARKS.parent / "plugins"))
 sys.path.insert(0, str(BENCHMARKS))
 
-from search import THEMES, generate_incidents  # noqa: E402
+from search import THEMES, generate_incidents, pmkb_command  # noqa: E402
 
 from postmortem_kb.core.formatting import slugify  # noqa: E402
 from postmortem_kb.core.model import FollowUp, Impact, Incident, PublicView  # noqa: E402
+from postmortem_kb.search.browser_index import indexed_urls  # noqa: E402
+from postmortem_kb.search.terms import terms  # noqa: E402
+from postmortem_kb.site.search_box import SEARCH_INDEX_FOLDER  # noqa: E402
 
 #: Targets from the issue.
 TARGET_RATIO = 1.2  # ours / baseline build time at N = 2,000
+TARGET_LEAN_RATIO = 1.2  # ours, cold / the leanest baseline at N = 1,000 and 2,000
+TARGET_WARM_RATIO = 0.5  # `pmkb build` again, cache present / the leanest baseline at 2,000
 TARGET_SCALING = 5.5  # time(10,000) / time(2,000)
 TARGET_RSS_MB = 1536  # peak RSS at N = 10,000
-TARGET_SEARCH_KB = 3.0  # search_index.json per incident
+TARGET_SEARCH_KB = 3.0  # search/ (the theme's index and the search box's) per incident
 FULL_NAV_MAX_N = 500  # the every-page-in-the-sidebar baseline is only built up to this size
 TAGS = sorted({tag for _, _, tags in THEMES.values() for tag in tags.split("|")})
 SEVERITIES = ("SEV-1", "SEV-2", "SEV-3", "SEV-4")
@@ -231,12 +241,16 @@ class _PlainDumper(yaml.SafeDumper):
 # --- The baseline: the same facts, written by hand ---------------------------------------
 
 
-def baseline_incident_page(incident: Incident) -> str:
-    """A postmortem as a person would write it in a plain mkdocs-material site."""
+def baseline_incident_page(incident: Incident, *, browse: bool = True) -> str:
+    """A postmortem as a person would write it in a plain mkdocs-material site; `browse`:
+    its severity, date, services and tags link to browse pages."""
     here = f"incidents/{incident.id}/index.md"
 
-    def link(uri: str) -> str:
-        return os.path.relpath(uri, os.path.dirname(here))
+    def value(text: object, section: str) -> str:
+        if not browse:
+            return str(text)
+        uri = _value_uri(section, str(text) if section != "years" else str(incident.date.year))
+        return f"[{text}]({os.path.relpath(uri, os.path.dirname(here))})"
 
     impact = incident.impact
     lines = [
@@ -244,20 +258,17 @@ def baseline_incident_page(incident: Incident) -> str:
         "",
         "| Key facts | |",
         "|---|---|",
-        f"| **Severity** | [{incident.severity}]"
-        f"({link(_value_uri('severity', incident.severity))}) |",
+        f"| **Severity** | {value(incident.severity, 'severity')} |",
         f"| **Status** | {incident.status} |",
-        f"| **Date** | [{incident.date}]({link(_value_uri('years', str(incident.date.year)))}) |",
-        "| **Services** | " + ", ".join(
-            f"[{s}]({link(_value_uri('services', s))})" for s in incident.services) + " |",
+        f"| **Date** | {value(incident.date, 'years')} |",
+        "| **Services** | " + ", ".join(value(s, "services") for s in incident.services) + " |",
         f"| **Trigger** | {incident.trigger} |",
         f"| **Commander** | {incident.commander} |",
         f"| **Owner** | {incident.owner} |",
         f"| **Customer impact** | {impact.customer} |",
         f"| **Started** | {impact.started} |",
         f"| **Mitigated** | {impact.mitigated} |",
-        "| **Tags** | " + ", ".join(
-            f"[{t}]({link(_value_uri('tags', t))})" for t in incident.tags) + " |",
+        "| **Tags** | " + ", ".join(value(t, "tags") for t in incident.tags) + " |",
         "",
         '!!! tip "Key learning"',
         f"    {incident.key_learning}",
@@ -377,6 +388,18 @@ def write_baseline(root: Path, incidents: list[Incident], *, every_page_in_nav: 
                        pages)
 
 
+def write_lean_baseline(root: Path, incidents: list[Incident]) -> Path:
+    """The leanest hand-written site: the incident pages alone, tags in their front matter,
+    only the search and tags plugins, no browse pages."""
+    pages = {
+        f"incidents/{i.id}/index.md": f"---\n{yaml.safe_dump({'tags': list(i.tags)})}---\n\n"
+        + baseline_incident_page(i, browse=False)
+        for i in incidents
+    }
+    return _write_site(root, {"search": {}, "tags": {}}, [{"Home": "index.md"}],
+                       "/incidents/*/", pages)
+
+
 def _write_site(
     root: Path,
     plugins: dict[str, Any],
@@ -436,35 +459,30 @@ def build_once(config_file: Path) -> Build:
         seconds=seconds,
         peak_rss_mb=usage.ru_maxrss / 1024,  # kilobytes on Linux
         output_bytes=sum(path.stat().st_size for path in site.rglob("*") if path.is_file()),
-        search_index_bytes=(site / "search" / "search_index.json").stat().st_size,
+        search_index_bytes=sum(path.stat().st_size for path in (site / "search").rglob("*")
+                               if path.is_file()),
     )
 
 
 def search_misses(site: Path, incidents: list[Incident]) -> list[str]:
-    """`id: field` for every incident a word of that field cannot find in the client index.
+    """`id: field` for every incident a word of that field cannot find in the search index.
 
-    The client index holds one entry per page section; an incident is found by a word when
-    that word is in one of its page's entries (title, text or tags).
+    For the site built by the plugin that is the search box's own index (`search/pmkb/`),
+    read as its worker reads it; an incident is found by a word when the word's stem leads to
+    the incident's page.
     """
-    docs = json.loads((site / "search" / "search_index.json").read_text(encoding="utf-8"))
-    words_by_page: dict[str, set[str]] = defaultdict(set)
-    for doc in docs["docs"]:
-        page = doc["location"].split("#", 1)[0]
-        text = " ".join([doc["title"], doc["text"], *doc.get("tags", [])])
-        words_by_page[page] |= set(_words(html.unescape(re.sub(r"<[^>]+>", " ", text))))
+    folder = site / SEARCH_INDEX_FOLDER
+    found = indexed_urls({path.name: path.read_text(encoding="utf-8")
+                          for path in folder.iterdir()})
     misses = []
     for incident in incidents:
-        found = words_by_page.get(f"incidents/{incident.id}/", set())
+        url = f"incidents/{incident.id}/"
         for name in FINDABLE_FIELDS:
             value = getattr(incident, name)
             text = " ".join(value) if isinstance(value, tuple) else value or ""
-            if not set(_words(text)) <= found:
+            if any(url not in found.get(term, ()) for term in terms(text)):
                 misses.append(f"{incident.id}: {name}")
     return misses
-
-
-def _words(text: str) -> list[str]:
-    return re.findall(r"[a-z0-9]+", text.lower())
 
 
 # --- Running and reporting ----------------------------------------------------------------
@@ -515,9 +533,36 @@ def format_row(name: str, figures: Figures, ratio: float | None) -> str:
             f"{figures.search_kb_per_incident:>13.2f} {figures.peak_rss_mb:>11.0f}")
 
 
+def warm_rebuilds(config_file: Path, repeat: int) -> tuple[float, float]:
+    """Median seconds of a whole `pmkb build --strict` with the caches the last build left:
+    with nothing changed, and with one postmortem's text edited before each run."""
+    root = config_file.parent
+    command = [*pmkb_command(), "-f", str(config_file), "build", "--strict"]
+
+    def timed() -> float:
+        began = time.perf_counter()
+        done = subprocess.run(command, cwd=root, capture_output=True, text=True)
+        seconds = time.perf_counter() - began
+        if done.returncode:
+            raise SystemExit(f"pmkb build failed for {config_file}:\n{done.stderr}")
+        return seconds
+
+    timed()  # from the caches the clean builds left, to the ones `pmkb build` keeps
+    unchanged = statistics.median(timed() for _ in range(repeat))
+    edited = sorted((root / "postmortems").rglob("*.md"))[0]
+    original = edited.read_text(encoding="utf-8")
+    seconds = []
+    for run in range(repeat):
+        edited.write_text(f"{original}\nEdited before warm run {run}.\n", encoding="utf-8")
+        seconds.append(timed())
+    edited.write_text(original, encoding="utf-8")
+    return unchanged, statistics.median(seconds)
+
+
 def run(counts: Sequence[int], repeat: int, seed: int, workdir: Path) -> list[str]:
-    """Build both sites at every N, print the table as it grows; return missed targets."""
-    print(f"build benchmark: median of {repeat} clean `mkdocs build --strict` runs")
+    """Build the three sites at every N, print the table as it grows; return missed targets."""
+    print(f"build benchmark: median of {repeat} clean `mkdocs build --strict` runs; "
+          "ratio: to the leanest baseline")
     print(HEADER, flush=True)
     ours_by_n: dict[int, Figures] = {}
     missed = []
@@ -526,30 +571,48 @@ def run(counts: Sequence[int], repeat: int, seed: int, workdir: Path) -> list[st
         ours_config = write_ours(workdir / f"ours-{n}", incidents)
         base_config = write_baseline(workdir / f"baseline-{n}", incidents,
                                      every_page_in_nav=False)
+        lean_config = write_lean_baseline(workdir / f"lean-{n}", incidents)
         ours = measure(ours_config, n, repeat)
         base = measure(base_config, n, repeat)
-        ratio = ours.seconds / base.seconds
+        lean = measure(lean_config, n, repeat)
+        ratio, lean_ratio = ours.seconds / base.seconds, ours.seconds / lean.seconds
         ours_by_n[n] = ours
-        print(format_row("ours", ours, ratio))
-        print(format_row("baseline (same nav policy)", base, None), flush=True)
+        print(format_row("ours", ours, lean_ratio))
+        print(format_row("baseline (same nav policy)", base, base.seconds / lean.seconds))
+        print(format_row("leanest baseline", lean, None), flush=True)
         if n <= FULL_NAV_MAX_N:
             full_config = write_baseline(workdir / f"baseline-full-nav-{n}", incidents,
                                          every_page_in_nav=True)
             full = measure(full_config, n, 1)
             print(format_row("baseline, every page in nav", full, full.seconds / base.seconds)
                   + "  (1 run; ratio to baseline)", flush=True)
+        warm, edited = warm_rebuilds(ours_config, repeat)
+        for name, seconds in (("ours, again: no change", warm), ("ours, again: 1 edited", edited)):
+            print(f"{name:<26} {n:>6} {seconds:>8.2f} {seconds * 1000 / n:>7.2f} "
+                  f"{seconds / lean.seconds:>6.2f}   (`pmkb build`, cache present)", flush=True)
+            if n == 2000 and seconds / lean.seconds > TARGET_WARM_RATIO:
+                missed.append(f"{name} at N=2000: {seconds / lean.seconds:.2f} of the leanest "
+                              f"baseline > {TARGET_WARM_RATIO}")
+        print(f"  ours / baseline (same nav policy): {ratio:.2f}", flush=True)
         misses = search_misses(ours_config.parent / "site", incidents)
         if misses:
             missed.append(f"N={n}: {len(misses)} incident fields not findable in the client "
                           f"search index, e.g. {misses[:3]}")
         if n == 2000 and ratio > TARGET_RATIO:
             missed.append(f"ratio at N=2000 is {ratio:.2f} > {TARGET_RATIO}")
+        if n in (1000, 2000) and lean_ratio > TARGET_LEAN_RATIO:
+            missed.append(f"cold build at N={n} is {lean_ratio:.2f} of the leanest baseline > "
+                          f"{TARGET_LEAN_RATIO}")
         if ours.search_kb_per_incident > TARGET_SEARCH_KB:
             missed.append(f"search index at N={n} is {ours.search_kb_per_incident:.2f} KB per "
                           f"incident > {TARGET_SEARCH_KB}")
         if n == 10000 and ours.peak_rss_mb > TARGET_RSS_MB:
             missed.append(f"peak RSS at N=10000 is {ours.peak_rss_mb:.0f} MB > {TARGET_RSS_MB}")
     print()
+    print(f"targets: cold ≤ {TARGET_LEAN_RATIO} of the leanest baseline at 1,000 and 2,000; "
+          f"again with the cache ≤ {TARGET_WARM_RATIO} at 2,000; ≤ {TARGET_RATIO} of the "
+          f"baseline at 2,000; peak RSS ≤ {TARGET_RSS_MB} MB and time(10,000) / time(2,000) "
+          f"≤ {TARGET_SCALING}")
     print("search: every incident findable by every word of its "
           + ", ".join(FINDABLE_FIELDS) if not any("findable" in m for m in missed)
           else "search: some incidents are NOT findable (see below)")
@@ -563,8 +626,8 @@ def run(counts: Sequence[int], repeat: int, seed: int, workdir: Path) -> list[st
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Benchmark site builds against mkdocs-material.")
-    parser.add_argument("--n", type=int, nargs="+", default=[500, 2000],
-                        help="library sizes to build (500 2000; add 10000 for scaling)")
+    parser.add_argument("--n", type=int, nargs="+", default=[1000, 2000],
+                        help="library sizes to build (1000 2000; add 10000 for scaling)")
     parser.add_argument("--repeat", type=int, default=3, help="builds to take medians over (3)")
     parser.add_argument("--seed", type=int, default=7, help="random seed for the library (7)")
     parser.add_argument("--keep", type=Path, help="build in this folder and keep the sites")

@@ -2,51 +2,59 @@
 
 Each subcommand is a small function; settings come from the knowledge base's own
 `mkdocs.yml` (`mkdocs.public.yml` for the public audience), so the CLI and the site can
-never disagree about options.
+never disagree about options. They are loaded through MkDocs once and then kept while the
+config is unchanged (`settings_cache.py`).
+
+Each subcommand imports what it uses inside its function, never at the top of this module:
+building the parser and running `pmkb search` must not import MkDocs, numpy or the site
+pipeline (`tests/test_cli_imports.py` checks). Choices that live in such modules are read
+only when a value is checked or help is printed (`_ChoicesIn`).
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import importlib
 import json
 import logging
 import re
 import shutil
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from mkdocs.config import load_config
-from mkdocs.config.defaults import MkDocsConfig
-from mkdocs.exceptions import Abort, ConfigurationError, PluginError
-
+from ..core.console_report import collapse
 from ..core.problems import Problem, in_reading_order
 from ..core.settings import Settings, settings_from_config
-from ..search.index import SearchCacheError, SearchIndexError, SearchQueryError, SearchRequest
-from ..search.output import format_no_results, format_results, results_as_json, use_highlighting
-from ..search.service import search_built_index, search_library
-from ..site.export import FORMATS, ExportError, export_incident
-from ..site.plan import plan_site, project_audience
-from .agenda import MEETING_LENGTHS, AgendaError, agenda_document
-from .approve import ApprovalRefused, record_approval
-from .generate import GenerateError, generate_site, plugin_engine_warning
-from .guard import GuardError, guard_site
-from .new_postmortem import NewPostmortemError, write_new_postmortem
+from .settings_cache import cached_settings
+
+if TYPE_CHECKING:
+    from mkdocs.config.defaults import MkDocsConfig
 
 CONFIG_FILES = {"internal": "mkdocs.yml", "public": "mkdocs.public.yml"}
-EXIT_OK, EXIT_PROBLEMS = 0, 1
+EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 
 
 class CliError(Exception):
     """A problem the user can fix; printed without a traceback."""
 
 
-def load_mkdocs_config(audience: str, config_file: str | None = None) -> MkDocsConfig:
-    """The audience's MkDocs config, with the plugin's options validated."""
+def config_path(audience: str, config_file: str | None = None) -> Path:
+    """The audience's config file, which must exist."""
     path = Path(config_file or CONFIG_FILES[audience])
     if not path.is_file():
         raise CliError(f"{path}: not found; run pmkb in the knowledge base folder or pass -f")
+    return path
+
+
+def load_mkdocs_config(audience: str, config_file: str | None = None) -> MkDocsConfig:
+    """The audience's MkDocs config, with the plugin's options validated."""
+    from mkdocs.config import load_config
+    from mkdocs.exceptions import Abort, ConfigurationError
+
+    path = config_path(audience, config_file)
     try:
         return load_config(config_file=str(path))
     except ConfigurationError as exc:
@@ -57,8 +65,14 @@ def load_mkdocs_config(audience: str, config_file: str | None = None) -> MkDocsC
 
 
 def load_settings(audience: str, config_file: str | None = None) -> Settings:
-    """Core settings as the audience's site build would use them."""
-    return settings_for(load_mkdocs_config(audience, config_file))
+    """Core settings as the audience's site build would use them (kept while the config
+    files are unchanged: see `settings_cache.py`)."""
+
+    def load() -> tuple[Settings, bool]:
+        config = load_mkdocs_config(audience, config_file)
+        return settings_for(config), bool(config.plugins["postmortems"].config["build_date"])
+
+    return cached_settings(config_path(audience, config_file), load)
 
 
 def settings_for(config: MkDocsConfig) -> Settings:
@@ -69,10 +83,33 @@ def settings_for(config: MkDocsConfig) -> Settings:
     return settings_from_config(plugin.config, config)
 
 
+class _ChoicesIn:
+    """argparse choices defined in a module the command imports anyway (`--format` of
+    `export` is `site.export.FORMATS`): read when a value is checked or help is printed, so
+    parsing any other command does not import that module. Give the option a `metavar`, or
+    argparse reads the choices while the parser is built."""
+
+    def __init__(self, module: str, name: str) -> None:
+        self.module, self.name = module, name
+
+    def _values(self) -> Sequence[Any]:
+        values: Sequence[Any] = getattr(importlib.import_module(self.module, __package__),
+                                        self.name)
+        return values
+
+    def __contains__(self, value: object) -> bool:
+        return value in self._values()
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._values())
+
+
 # -- subcommands -----------------------------------------------------------------------
 
 
 def cmd_new(args: argparse.Namespace) -> int:
+    from .new_postmortem import NewPostmortemError, write_new_postmortem
+
     settings = load_settings("internal", args.config_file)
     try:
         path = write_new_postmortem(
@@ -90,6 +127,8 @@ def cmd_new(args: argparse.Namespace) -> int:
 
 
 def cmd_approve(args: argparse.Namespace) -> int:
+    from .approve import ApprovalRefused, record_approval
+
     settings = load_settings("internal", args.config_file)
     try:
         print(record_approval(settings, args.id, args.by, public=args.public))
@@ -99,6 +138,8 @@ def cmd_approve(args: argparse.Namespace) -> int:
 
 
 def cmd_agenda(args: argparse.Namespace) -> int:
+    from .agenda import AgendaError, agenda_document
+
     settings = load_settings("internal", args.config_file)
     try:
         document = agenda_document(settings, args.id, args.minutes)
@@ -109,6 +150,9 @@ def cmd_agenda(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    from ..site.plan import plan_site
+    from .engine_check import plugin_engine_warning
+
     settings = load_settings("internal", args.config_file)
     plan = plan_site(settings)
     problems = in_reading_order(plan.every_problem)
@@ -121,10 +165,11 @@ def cmd_check(args: argparse.Namespace) -> int:
         for problem in problems:
             print(github_annotation(problem))
     else:
-        for problem in problems:
-            print(f"{problem.severity}: {problem} [{problem.rule}]", file=sys.stderr)
-            if problem.suggestion:
-                print(f"    {problem.suggestion}", file=sys.stderr)
+        # One line per cause (`console_report.py`); json and github keep every finding.
+        for group in collapse(problems):
+            print(f"{group.severity}: {group} [{group.rule}]", file=sys.stderr)
+            if group.suggestion:
+                print(f"    {group.suggestion}", file=sys.stderr)
         print(
             f"{files} postmortem file(s): {len(plan.kb.incidents)} valid, "
             f"{len(plan.view.public)} public; {errors} error(s), {warnings} warning(s)"
@@ -165,15 +210,18 @@ def github_annotation(problem: Problem) -> str:
 
 def cmd_build(args: argparse.Namespace) -> int:
     from mkdocs.commands.build import build
+    from mkdocs.exceptions import Abort, PluginError
 
     audiences = ["internal", "public"] if args.audience == "both" else [args.audience]
     for audience in audiences:
         config_file = args.config_file if len(audiences) == 1 else None
         config = load_mkdocs_config(audience, config_file)
         config["strict"] = args.strict
-        config.plugins.on_startup(command="build", dirty=False)
+        # Dirty: the plugin has MkDocs render only the pages whose output changed, and
+        # makes the same site a clean build would (`mkdocs_plugin/incremental.py`).
+        config.plugins.on_startup(command="build", dirty=not args.clean)
         try:
-            build(config)
+            build(config, dirty=not args.clean)
         except (Abort, PluginError) as exc:
             raise CliError(f"{audience} build failed: {exc}") from None
         finally:
@@ -183,16 +231,28 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from mkdocs.commands.serve import serve
+    from mkdocs.exceptions import Abort, ConfigurationError, PluginError
 
     config_file = args.config_file or CONFIG_FILES[args.audience]
     try:
-        serve(config_file=config_file, dev_addr=args.dev_addr, livereload=True)
+        # Dirty: a save renders only the pages it changes (see `cmd_build`).
+        serve(config_file=config_file, dev_addr=args.dev_addr, livereload=True,
+              build_type="dirty")
     except (Abort, PluginError, ConfigurationError) as exc:
         raise CliError(str(exc)) from None
     return EXIT_OK
 
 
 def cmd_search(args: argparse.Namespace) -> int:
+    from ..search.index import SearchCacheError, SearchIndexError, SearchQueryError, SearchRequest
+    from ..search.output import (
+        format_no_results,
+        format_results,
+        results_as_json,
+        use_highlighting,
+    )
+    from ..search.service import search_built_index, search_library
+
     settings = load_settings(args.audience, args.config_file)
     try:
         request = SearchRequest(
@@ -207,8 +267,7 @@ def cmd_search(args: argparse.Namespace) -> int:
             # never built from a projection no guard has seen.
             answer = search_built_index(settings, request)
         else:
-            documents = project_audience(settings).search_documents()
-            answer = search_library(settings, documents, request)
+            answer = search_library(settings, request)
     except (SearchCacheError, SearchIndexError) as exc:
         raise CliError(str(exc)) from None
     base_url = settings.site_url or ""
@@ -239,6 +298,9 @@ def _result_limit(value: str) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
+    from ..site.export import ExportError, export_incident
+    from ..site.plan import plan_site
+
     settings = load_settings("public", args.config_file)
     try:
         document = export_incident(plan_site(settings), args.id, args.format)
@@ -264,6 +326,8 @@ def _write_document(document: str, output: str | None) -> None:
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
+    from .generate import GenerateError, generate_site
+
     config = load_mkdocs_config(args.audience, args.config_file)
     try:
         generated = generate_site(config, settings_for(config), Path(args.out))
@@ -277,6 +341,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 def cmd_guard(args: argparse.Namespace) -> int:
+    from .guard import GuardError, guard_site
+
     try:
         leaks = guard_site(load_settings(args.audience, args.config_file), Path(args.site_dir))
     except GuardError as exc:
@@ -289,6 +355,34 @@ def cmd_guard(args: argparse.Namespace) -> int:
         return EXIT_PROBLEMS
     print(f"leak guard: no private data in {args.site_dir}")
     return EXIT_OK
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from .init_kb import InitRefused, approve_example, write_knowledge_base
+
+    folder = Path(args.dir)
+    try:
+        written = write_knowledge_base(folder, name=args.name, public_url=args.public_url)
+    except InitRefused as exc:
+        print(f"pmkb: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    config = load_mkdocs_config("internal", str(folder / CONFIG_FILES["internal"]))
+    approval = approve_example(settings_for(config))
+    print(f"Created a knowledge base in {folder} ({written} files); {approval}.")
+    print(f"Next: cd {folder} && pmkb check && pmkb serve")
+    return EXIT_OK
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from .import_docs import ImportCommandError, default_settings, run_import
+
+    has_config = args.config_file or Path(CONFIG_FILES["internal"]).is_file()
+    settings = load_settings("internal", args.config_file) if has_config else default_settings(
+        args.into)
+    try:
+        return run_import(args, settings)
+    except ImportCommandError as exc:
+        raise CliError(str(exc)) from None
 
 
 # -- wiring ----------------------------------------------------------------------------
@@ -322,13 +416,15 @@ def build_parser() -> argparse.ArgumentParser:
     build = commands.add_parser("build", help="build the site(s) and swap them into place")
     build.add_argument("--audience", choices=["internal", "public", "both"], default="internal")
     build.add_argument("--strict", action="store_true", help="fail on any warning")
+    build.add_argument("--clean", action="store_true",
+                       help="render every page, not only those that changed since the last build")
     build.set_defaults(run=cmd_build)
 
     search = commands.add_parser("search", help="find past incidents")
     search.add_argument(
         "query",
-        help="words, and fielded terms: tag:, service:, severity:, trigger:, status: filter "
-        "(-tag:dns excludes); title:, summary:, key_learning:, text: search one field; any "
+        help="words, and fielded terms: tag:, service:, severity:, trigger:, factor:, status: "
+        "filter (-tag:dns excludes); title:, summary:, key_learning:, text: search one field; any "
         "other name: is read as plain words",
     )
     search.add_argument("--tag", action="append", help="only incidents with this tag")
@@ -345,7 +441,8 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("id", help="incident id")
     export.add_argument("--audience", choices=["public"], default="public",
                         help="only public documents can be exported")
-    export.add_argument("--format", choices=FORMATS, default="md")
+    export.add_argument("--format", choices=_ChoicesIn("..site.export", "FORMATS"), default="md",
+                        metavar="FORMAT", help="%(choices)s (default: %(default)s)")
     export.add_argument("-o", "--output", help="write to this file instead of stdout")
     export.set_defaults(run=cmd_export)
 
@@ -368,7 +465,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     agenda = commands.add_parser("agenda", help="the review meeting's agenda and pre-read")
     agenda.add_argument("id", help="incident id")
-    agenda.add_argument("--minutes", type=int, choices=MEETING_LENGTHS, default=60)
+    agenda.add_argument("--minutes", type=int, choices=_ChoicesIn(".agenda", "MEETING_LENGTHS"),
+                        default=60, metavar="MINUTES", help="%(choices)s (default: %(default)s)")
     agenda.add_argument("-o", "--output", help="write to this file instead of stdout")
     agenda.set_defaults(run=cmd_agenda)
 
@@ -376,6 +474,27 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--audience", choices=["internal", "public"], default="internal")
     serve.add_argument("--dev-addr", default=None, help="IP:PORT (default 127.0.0.1:8000)")
     serve.set_defaults(run=cmd_serve)
+
+    init = commands.add_parser("init", help="start a new knowledge base in a folder")
+    init.add_argument("dir", nargs="?", default=".", help="folder (default: the current one)")
+    init.add_argument("--name", default="Example Corp", help="organisation name (site titles)")
+    init.add_argument("--public-url", help="the public site's address, e.g. https://status.x/")
+    init.set_defaults(run=cmd_init)
+
+    imports = commands.add_parser("import", help="convert existing postmortem documents")
+    imports.add_argument("paths", nargs="+", metavar="PATH",
+                         help="documents (.md, .html, .htm, .csv) or folders of them")
+    imports.add_argument("--into", help="folder to write to (default: source_dir of mkdocs.yml)")
+    imports.add_argument("--dry-run", action="store_true", help="report only; write nothing")
+    imports.add_argument("--json", action="store_true", help="the report as JSON")
+    imports.add_argument("--default-severity",
+                         help="for documents that state none (default: the mildest)")
+    imports.add_argument("--status", choices=["draft", "review", "published"], default="draft",
+                         help="of the files written (default: draft); a file with something "
+                         "a human must decide stays a draft")
+    imports.add_argument("--map", action="append", default=[], metavar="COLUMN=FIELD",
+                         help="a spreadsheet column's field, e.g. --map 'Incident name=title'")
+    imports.set_defaults(run=cmd_import)
     return parser
 
 

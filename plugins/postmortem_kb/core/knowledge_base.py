@@ -8,13 +8,14 @@ known incidents) run once all files are read.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .fields import suggest
 from .loader import LoadProblem, discover_postmortem_files, display_name, read_postmortem
 from .model import Incident
-from .problems import Problems
+from .problems import Problem, Problems
 from .settings import Settings
 from .side_files import load_roles
 from .validate import validate_postmortem
@@ -36,8 +37,28 @@ class KnowledgeBase:
         return {incident.id: incident for incident in self.incidents}
 
 
-def load_knowledge_base(settings: Settings) -> KnowledgeBase:
-    """Read, validate and cross-check every postmortem under `settings.source_dir`."""
+#: Reads one file: its incident (None when it cannot be published) and its problems.
+FileReader = Callable[[Path, Settings, dict[str, str]], tuple[Incident | None, Sequence[Problem]]]
+
+
+def read_file(
+    path: Path, settings: Settings, roles: dict[str, str]
+) -> tuple[Incident | None, Sequence[Problem]]:
+    """Read and validate one postmortem file on its own (the cross-file checks come later)."""
+    try:
+        raw = read_postmortem(path, settings.source_dir)
+    except LoadProblem as exc:
+        return None, [exc.problem]
+    incident, found = validate_postmortem(raw, settings, roles)
+    return incident, found.items
+
+
+def load_knowledge_base(settings: Settings, read: FileReader = read_file) -> KnowledgeBase:
+    """Read, validate and cross-check every postmortem under `settings.source_dir`.
+
+    `read` reads one file; the site build passes one that reuses what an earlier build read
+    (`site/build_cache.py`).
+    """
     problems = Problems()
     source_dir = settings.source_dir
     if not source_dir.is_dir():
@@ -52,7 +73,8 @@ def load_knowledge_base(settings: Settings) -> KnowledgeBase:
     incidents: list[Incident] = []
     skipped: list[str] = []
     for path in discover_postmortem_files(source_dir):
-        incident = _load_one(path, settings, roles, problems)
+        incident, found = read(path, settings, roles)
+        problems.extend(found)
         if incident is None:
             skipped.append(display_name(path, source_dir))
         else:
@@ -61,19 +83,6 @@ def load_knowledge_base(settings: Settings) -> KnowledgeBase:
     incidents = _drop_broken_references(incidents, problems)
     incidents.sort(key=lambda incident: (incident.date, incident.id), reverse=True)
     return KnowledgeBase(incidents, problems, roles, skipped, names)
-
-
-def _load_one(
-    path: Path, settings: Settings, roles: dict[str, str], problems: Problems
-) -> Incident | None:
-    try:
-        raw = read_postmortem(path, settings.source_dir)
-    except LoadProblem as exc:
-        problems.items.append(exc.problem)
-        return None
-    incident, found = validate_postmortem(raw, settings, roles)
-    problems.extend(found)
-    return incident
 
 
 def _drop_duplicate_ids(

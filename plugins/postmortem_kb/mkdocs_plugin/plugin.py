@@ -1,38 +1,53 @@
 """The `postmortems` MkDocs plugin: a thin adapter over `postmortem_kb.site.plan_site`.
 
 Events, one job each:
-- `on_startup`: remember whether this is `serve` (live preview builds are not swapped).
+- `on_startup`: remember whether this is `serve` (live preview builds are not swapped) and
+  whether it is a `dirty` build, which reuses the pages of the last one (`incremental.py`).
 - `on_config`: turn the typed options into core `Settings`; point `site_dir` at a fresh
   staging folder so a failing build never touches the published site (the site's build
   lock is held from here until it is published or discarded: see `site/publish.py`);
   have the `tables` extension align columns with `align` (the sanitizer drops `style`).
 - `on_pre_build`: load, validate and plan the site (before MkDocs cleans any folder), and
-  report every problem at once; start updating the search index in a worker process, so
-  whoosh runs on another core while MkDocs renders pages.
+  report every problem at once, one line per cause; start updating the search index in
+  a worker process, so whoosh runs on another core while MkDocs renders pages (with the
+  manifest of the files read, for `pmkb search`).
 - `on_files`: first leave out the hand-written pages of `docs/` that are not for this
   audience (their files and their nav entries), then add the generated pages and evidence
-  files.
+  files; last, note the files each page's links look up.
+- `on_nav`: last, once the navigation is final, tell MkDocs which pages it must render and
+  which it reuses from the last build (`incremental.py`); render only those (`build_cache.py`).
+- `on_page_markdown`: keep every page out of mkdocs-material's search index (the search
+  box answers from ours, written with the data files).
+- `on_pre_page` / `on_post_page`: count the pages read and written: a progress line in a
+  terminal (`core/console_report.py`).
 - `on_page_content`: first pass every page's HTML (and its table of contents) through the
   sanitizer: it is made from author text, generated pages' and hand-written ones alike.
 - `on_page_content` / `on_page_context`: fill in each generated page's HTML blocks (see
   `render.py`, which sanitized them), the searchable ones before the search plugin reads
   the page, the rest after.
 - `on_env`: a public build leaves out every non-Markdown file of `docs/` that no page of the
-  build links to (every page's HTML exists by now; static files are copied right after).
-- `on_post_page` / `on_post_template`: put the page's Content-Security-Policy in its head
-  (`content_policy.py`); not under `serve`, whose live-reload script is inline and new on
+  build links to (every page's HTML exists by now; static files are copied right after); the
+  theme's templates, compiled once, are kept under `cache_dir` (`build_cache.py`).
+- `on_post_page` / `on_post_template`: point the theme's search box at our search worker
+  (`search_box.py`); put the page's Content-Security-Policy in its head
+  (`content_policy.py`), not under `serve`, whose live-reload script is inline and new on
   every request.
-- `on_post_build`: collect the search index update and write data files (feeds, JSON) at
-  the default priority; then, after every other plugin has written its output (search
-  index), run the public leak guard over every output file and swap the staging folder
-  into place.
+- `on_post_build`: collect the search index update and write data files (feeds, JSON, the
+  search box's index) at the default priority; then, after every other plugin has written
+  its output (search index), run the public leak guard over every output file and swap the
+  staging folder into place.
 - `on_build_error`: stop the index worker; throw the staging folder away; the previous site
   stays.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import os
+import sys
+import threading
+import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Literal
@@ -48,17 +63,22 @@ from mkdocs.structure.toc import AnchorLink
 from mkdocs.utils import CountHandler
 from mkdocs.utils.templates import TemplateContext
 
+from ..core.console_report import Progress, collapse
 from ..core.sanitize import MARKDOWN_TABLES_CONFIG, sanitize_html
 from ..core.settings import Settings, settings_from_config
+from ..search.manifest import snapshot_sources
 from ..search.service import IndexUpdate, IndexUpdateError, start_index_update
 from ..site.assets import add_assets, packaged_assets
+from ..site.build_cache import PlanCache
 from ..site.content_policy import with_content_security_policy
 from ..site.hand_written import files_named_by_config, linked_paths
-from ..site.plan import SitePlan, plan_site
+from ..site.plan import LIBRARY_WIDE, SitePlan, plan_site
 from ..site.public_guard import find_public_leaks
 from ..site.publish import PublishError, Staging, stage
 from ..site.render import RenderedPage, fill_blocks
+from ..site.search_box import search_box_files, use_search_worker
 from .config import PostmortemsConfig
+from .incremental import DirtyBuildNotice, ManifestStore, PageReuse
 
 log = get_plugin_logger(__name__)
 
@@ -67,16 +87,35 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
 
     def __init__(self) -> None:
         self.is_serve = False
+        self.dirty = False
         self.settings: Settings | None = None
+        #: Kept across the rebuilds of a `serve` session, like the plugin itself.
+        self.plan_cache: PlanCache | None = None
+        self.manifests: ManifestStore | None = None
+        self.reuse: PageReuse | None = None
         self.plan: SitePlan | None = None
         #: src_uri → the HTML after a page's search mark, while the search plugin reads it.
         self.unsearched_tails: dict[str, str] = {}
         self.staging: Staging | None = None
         self.warning_counter: CountHandler | None = None
         self.index_update: IndexUpdate | None = None
+        self.index_waiter: threading.Thread | None = None
+        #: Pages read, then written, shown in a terminal; the number of pages to do.
+        self.progress: Progress | None = None
+        self.pages = self.pages_to_render = 0
 
     def on_startup(self, *, command: Literal["build", "gh-deploy", "serve"], dirty: bool) -> None:
         self.is_serve = command == "serve"
+        self.dirty = dirty
+        if dirty:
+            logging.getLogger("mkdocs.commands.build").addFilter(_DIRTY_NOTICE)
+
+    def on_shutdown(self) -> None:
+        logging.getLogger("mkdocs.commands.build").removeFilter(_DIRTY_NOTICE)
+        if self.index_waiter is not None:
+            self.index_waiter.join()  # the last preview's index update
+        if self.plan_cache is not None:
+            self.plan_cache.save()  # a `serve` session saves once, at its end
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
         self.settings = settings_from_config(self.config, config)
@@ -84,6 +123,7 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
         add_assets(config.extra_css, config.extra_javascript)
         if "tables" in config.markdown_extensions:
             config.mdx_configs.setdefault("tables", {}).update(MARKDOWN_TABLES_CONFIG)
+        self.staging = None  # one plugin object may run many builds (serve, a test run)
         if self.config.atomic and not self.is_serve:
             site_dir = Path(config.site_dir)
             try:
@@ -92,6 +132,7 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
             except PublishError as error:
                 raise PluginError(str(error)) from None
             config.site_dir = str(self.staging.folder)
+        self._prepare_reuse(config)
         if config.strict:
             # MkDocs aborts on warnings only after on_post_build; count them ourselves so
             # a strict build with warnings is never swapped into place.
@@ -99,6 +140,38 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
             self.warning_counter.setLevel(logging.WARNING)
             logging.getLogger("mkdocs").addHandler(self.warning_counter)
         return config
+
+    def _prepare_reuse(self, config: MkDocsConfig) -> None:
+        """The caches of this site (kept while the place they describe stays the same)."""
+        assert self.settings is not None
+        settings = self.settings
+        cache = PlanCache(settings.cache_dir, settings.audience)
+        if self.plan_cache is None or self.plan_cache.path != cache.path:
+            self.plan_cache = cache
+        published = self.staging.site_dir if self.staging else Path(config.site_dir)
+        store = ManifestStore(settings.cache_dir, published, settings.audience,
+                              on_disk=not self.is_serve)
+        if self.manifests is None or self.manifests.path != store.path:
+            self.manifests = store
+        self.reuse = PageReuse(
+            self.manifests, output_dir=Path(config.site_dir),
+            previous_dir=Path(os.path.realpath(published)), fresh_output=self.staging is not None,
+            dirty=self.dirty, serve=self.is_serve,
+        )
+        if self.is_serve:
+            # The preview shows an edit first, then rebuilds once these are up to date.
+            self.plan_cache.defer(*LIBRARY_WIDE, search_box_files)
+            self._revalidated().parent.mkdir(parents=True, exist_ok=True)
+            if str(self._revalidated().parent) not in config.watch:
+                config.watch.append(str(self._revalidated().parent))
+
+    def _revalidated(self) -> Path:
+        """A file `serve` watches: written when deferred results are ready for a rebuild."""
+        assert self.settings is not None
+        return self.settings.cache_dir / "build" / f"serve-{self.settings.audience}" / "ready"
+
+    def _rebuild_preview(self) -> None:
+        self._revalidated().write_text(f"{time.time_ns()}\n", encoding="utf-8")
 
     def _watch_sources(self, config: MkDocsConfig) -> None:
         assert self.settings is not None
@@ -108,14 +181,22 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
 
     def on_pre_build(self, *, config: MkDocsConfig) -> None:
         assert self.settings is not None
+        self.progress = None  # each build counts its pages from the first
         overrides = Path(config.config_file_path).parent / "overrides"
-        self.plan = plan_site(self.settings, overrides)
+        # Listed before any file is read, for the index's manifest (`search/manifest.py`).
+        sources = None if self.settings.is_public else snapshot_sources(self.settings)
+        self.plan = plan_site(self.settings, overrides, self.plan_cache)
         report_problems(self.plan, self.settings)
+        if self.index_waiter is not None:
+            self.index_waiter.join()
+            self.index_waiter = None
         self._stop_index_update()  # a `serve` rebuild never runs two writers on one index
-        if not self.settings.is_public:
+        if sources is not None:
             # The public index is updated only once the leak guard has passed (see
-            # `_guard_and_publish`); the internal one alongside the page rendering.
-            self.index_update = start_index_update(self.settings, self.plan.documents)
+            # `_guard_and_publish`); the internal one alongside the page rendering, with the
+            # manifest that lets `pmkb search` tell it is current without reading the files.
+            manifest = sources.manifest(self.plan.kb.incidents, self.plan.documents)
+            self.index_update = start_index_update(self.settings, self.plan.documents, manifest)
 
     # First: a plugin that reads the pages in on_files (tags, blog, i18n) never sees a page
     # this audience leaves out.
@@ -153,7 +234,47 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
             files.append(File.generated(config, uri, abs_src_path=str(source)))
         return files
 
-    on_files = CombinedEvent(_leave_out_other_audiences, _add_generated_files)
+    # Last: the files every other plugin added or removed are the ones links find.
+    @event_priority(-100)
+    def _watch_lookups(self, files: Files, *, config: MkDocsConfig) -> Files:
+        assert self.reuse is not None
+        self.reuse.watch_lookups(files, config)
+        return files
+
+    on_files = CombinedEvent(_leave_out_other_audiences, _add_generated_files, _watch_lookups)
+
+    # Last: the navigation is final, and every page's title in it.
+    @event_priority(-100)
+    def on_nav(self, nav: Navigation, *, config: MkDocsConfig, files: Files) -> Navigation:
+        """Have MkDocs render only the pages whose output would not be the last build's; give
+        the generated ones among them their Markdown (rendered only now, when needed)."""
+        assert self.reuse is not None and self.plan is not None and self.settings is not None
+        pages = files.documentation_pages(inclusion=InclusionLevel.all)
+        identities = {file.src_uri: self._identity(file) for file in pages}
+        to_render = self.reuse.decide(config, nav, files, identities, [self.settings.build_date])
+        self.pages_to_render = len(to_render)  # the others are reused: MkDocs skips them
+        for uri in sorted(to_render & self.plan.pages.keys()):
+            file = files.get_file_from_path(uri)
+            generated = self._generated_page(uri)
+            if file is not None and generated is not None:
+                file.content_string = generated.markdown
+        return nav
+
+    def _identity(self, file: File) -> str:
+        """What a page's output is made from: a generated page's identity, else its bytes."""
+        generated = self.plan.pages.get(file.src_uri) if self.plan is not None else None
+        if generated is not None and self.plan_cache is not None:
+            return self.plan_cache.identity(generated)
+        return hashlib.blake2b(file.content_bytes, digest_size=20).hexdigest()
+
+    def on_page_markdown(
+        self, markdown: str, *, page: Page, config: MkDocsConfig, files: Files
+    ) -> str:
+        """Keep the page out of mkdocs-material's own search index: the search box answers
+        from ours (`site/search_box.py`), so the theme neither parses the page nor has every
+        page's text downloaded before the first result."""
+        page.meta["search"] = {"exclude": True}
+        return markdown
 
     # First: the HTML is still all Markdown made from author text; other plugins may add
     # their own after this, which is not author text.
@@ -180,10 +301,28 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
 
     on_page_content = CombinedEvent(_sanitize_content, _fill_searchable_blocks)
 
+    # Before and after mkdocs-material's search plugin (priority 0): the entries it makes
+    # of a page are the ones a later build that reuses the page puts back.
+    @event_priority(100)
+    def _note_search_start(
+        self, context: TemplateContext, *, page: Page, config: MkDocsConfig, nav: Navigation
+    ) -> TemplateContext:
+        assert self.reuse is not None
+        self.reuse.before_search(page, config)
+        return context
+
+    @event_priority(-100)
+    def _note_search_entries(
+        self, context: TemplateContext, *, page: Page, config: MkDocsConfig, nav: Navigation
+    ) -> TemplateContext:
+        assert self.reuse is not None
+        self.reuse.after_search(page, config)
+        return context
+
     # After mkdocs-material's search plugin (priority 0) has read `page.content`: the blocks
     # it must not index (lists, timelines, follow-ups) are not even parsed by it.
     @event_priority(-100)
-    def on_page_context(
+    def _fill_unsearched_blocks(
         self, context: TemplateContext, *, page: Page, config: MkDocsConfig, nav: Navigation
     ) -> TemplateContext:
         generated = self._generated(page)
@@ -192,7 +331,21 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
             page.content = fill_blocks(content, generated.blocks, searchable=False)
         return context
 
+    on_page_context = CombinedEvent(
+        _note_search_start, _note_search_entries, _fill_unsearched_blocks)
+
+    def on_pre_page(self, page: Page, *, config: MkDocsConfig, files: Files) -> Page:
+        """Count the page read; a long build shows its progress in a terminal."""
+        if self.progress is None:
+            self.progress = Progress(sys.stderr, logging.getLogger("mkdocs"))
+            self.pages = self.pages_to_render
+        self.progress.advance("Reading pages", self.pages)
+        return page
+
     def on_post_page(self, output: str, *, page: Page, config: MkDocsConfig) -> str:
+        if self.progress is not None:
+            self.progress.advance("Writing pages", self.pages)
+        output = use_search_worker(output)
         if self.is_serve:
             return output
         return with_content_security_policy(output, page.content or "")
@@ -200,13 +353,23 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
     def on_post_template(
         self, output_content: str, *, template_name: str, config: MkDocsConfig
     ) -> str:
-        """The theme's own pages (`404.html`) get the policy too."""
-        if self.is_serve or not template_name.endswith(".html"):
+        """The theme's own pages (`404.html`) get our search worker and the policy too."""
+        if not template_name.endswith(".html"):
+            return output_content
+        output_content = use_search_worker(output_content)
+        if self.is_serve:
             return output_content
         return with_content_security_policy(output_content)
 
     def _generated(self, page: Page) -> RenderedPage | None:
-        return self.plan.pages.get(page.file.src_uri) if self.plan is not None else None
+        return self._generated_page(page.file.src_uri)
+
+    def _generated_page(self, uri: str) -> RenderedPage | None:
+        """The generated page at `uri`, rendered (see `PlanCache.materialise`); None if none."""
+        page = self.plan.pages.get(uri) if self.plan is not None else None
+        if page is not None and self.plan_cache is not None:
+            return self.plan_cache.materialise(page)
+        return page
 
     # Last: another plugin's on_env may still change a page's HTML, and the links a page
     # ends up with are the ones that count. MkDocs copies static files right after on_env.
@@ -218,13 +381,20 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
         any page links to it; one linked only from an internal page stays internal. The
         files the theme loads because the config names them stay too.
         """
-        assert self.settings is not None
+        assert self.settings is not None and self.reuse is not None
+        assert self.plan_cache is not None
+        env.bytecode_cache = self.plan_cache.templates  # the theme's pages are rendered next
         if not self.settings.is_public:
             return env
         linked = files_named_by_config(config)
         for file in files.documentation_pages(inclusion=InclusionLevel.all):
-            if file.page is not None and file.page.content is not None:
-                linked |= linked_paths(self._final_html(file.page), file.page.url)
+            if file.page is None:
+                continue
+            paths = self.reuse.linked(file.page)  # a page reused from the last build
+            if paths is None and file.page.content is not None:
+                paths = linked_paths(self._final_html(file.page), file.page.url)
+                self.reuse.note_linked(file.page, paths)
+            linked |= paths or set()
         unlinked = [file for file in files if file.src_dir == config.docs_dir
                     and not file.is_documentation_page() and file.dest_uri not in linked]
         for file in unlinked:
@@ -246,12 +416,28 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
 
     def _write_data_files(self, *, config: MkDocsConfig) -> None:
         assert self.plan is not None and self.settings is not None
-        if self.index_update is not None:
+        assert self.plan_cache is not None
+        if self.index_update is not None and self.is_serve:
+            # The preview shows the site first; the next rebuild waits for the index.
+            self.index_waiter = threading.Thread(
+                target=self._finish_index_update, name="pmkb-index-wait", daemon=True)
+            self.index_waiter.start()
+        elif self.index_update is not None:
             self._finish_index_update()
-        for uri, content in self.plan.data_files.items():
+        data_files = dict(self.plan.data_files)
+        if "material/search" in config.plugins:  # the theme shows its search box
+            # A function of the whole plan, kept while the plan is the same (`name_plan`).
+            data_files.update(self.plan_cache.result(search_box_files, self.plan))
+        for uri, content in data_files.items():
             target = Path(config.site_dir) / uri
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(content, encoding="utf-8")
+
+    # Before the search plugin (priority 0) writes its index.
+    @event_priority(50)
+    def _restore_search_entries(self, *, config: MkDocsConfig) -> None:
+        assert self.reuse is not None
+        self.reuse.restore_search_entries(config)
 
     # Last: the search plugin writes its index in on_post_build too, and must be scanned.
     @event_priority(-100)
@@ -266,17 +452,26 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
             # --audience public` answers from it without scanning again.
             self.index_update = start_index_update(self.settings, self.plan.documents)
             self._finish_index_update()
+        assert self.reuse is not None and self.plan_cache is not None
+        manifest = self.reuse.finish()
+        if not self.is_serve:
+            self.plan_cache.save()
         if self.staging is None:
+            self.reuse.commit(manifest)
+            if self.is_serve and self.plan_cache.revalidate(self._rebuild_preview):
+                log.info("Bringing related incidents and feeds up to date; the preview "
+                         "reloads once more when they are")
             return
         staging, self.staging = self.staging, None  # a failed publish discards it itself
         try:
             staging.publish()
         except PublishError as error:
             raise PluginError(str(error)) from None
+        self.reuse.commit(manifest)
         log.info(f"Published the {self.settings.audience} site to {staging.site_dir}")
         self._detach_counter()
 
-    on_post_build = CombinedEvent(_write_data_files, _guard_and_publish)
+    on_post_build = CombinedEvent(_restore_search_entries, _write_data_files, _guard_and_publish)
 
     def _finish_index_update(self) -> None:
         assert self.index_update is not None and self.settings is not None
@@ -291,6 +486,10 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
 
     def on_build_error(self, *, error: Exception) -> None:
         self._stop_index_update()
+        if self.reuse is not None:
+            self.reuse.discard()
+        if self.progress is not None:
+            self.progress.clear()
         if self.staging is not None:
             self.staging.discard()
             log.error("The build failed; the previously published site was left in place.")
@@ -307,6 +506,10 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
             self.warning_counter = None
 
 
+#: Installed while a dirty build runs: with page reuse it makes the site a clean build makes.
+_DIRTY_NOTICE = DirtyBuildNotice()
+
+
 def _walk_toc(items: Iterable[AnchorLink]) -> Iterator[AnchorLink]:
     for item in items:
         yield item
@@ -314,7 +517,8 @@ def _walk_toc(items: Iterable[AnchorLink]) -> Iterator[AnchorLink]:
 
 
 def report_problems(plan: SitePlan, settings: Settings) -> None:
-    """Log every problem once; say which files were skipped.
+    """Log every problem, one line per cause (`core/console_report.py`: a thousand files
+    with the same unknown tag are one line); say which files were skipped.
 
     Problems are warnings to MkDocs, so `--strict` fails on any of them while a plain build
     still publishes every valid incident. A public build stops on any projection error:
@@ -322,8 +526,8 @@ def report_problems(plan: SitePlan, settings: Settings) -> None:
     published incident it holds back (awaiting public approval, …): information, not a
     problem, so `--strict` still publishes the approved ones.
     """
-    for problem in plan.problems.items:
-        log.warning(str(problem))
+    for group in collapse(plan.problems.items):
+        log.warning(str(group))
     if plan.kb.skipped:
         log.warning(
             f"{len(plan.kb.skipped)} postmortem file(s) not published because of "

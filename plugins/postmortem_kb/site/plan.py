@@ -6,27 +6,35 @@ Markdown of every generated page (the home page too, unless `docs/` has one for 
 audience), the hand-written pages with their audiences, the files to copy, the problems found.
 For the public audience every page is rendered from `PublicIncident`s; the internal
 `Incident`s are kept only to tell the leak guard which strings must never appear.
+
+The MkDocs plugin passes a `PlanCache` (`build_cache.py`): what a file, an incident or a page
+template computed in an earlier build with the same inputs is reused rather than computed
+again. Stages that take one incident at a time (projection, quality findings, search
+documents) are therefore called one incident at a time: their result must depend on that
+incident and the settings alone.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, TypeVar
 
 from ..core import urls
 from ..core.knowledge_base import KnowledgeBase, load_knowledge_base
 from ..core.model import Incident, PublicIncident
 from ..core.problems import Problem, Problems
 from ..core.settings import Settings
-from ..public.projection import preview_public, project_public
+from ..public.projection import PublicProjection, preview_public, project_public
 from ..quality.gate import check_quality
 from ..search.documents import SearchDocument, search_documents
 from ..search.related import compute_related
 from .actions import action_pages
+from .build_cache import PlanCache
+from .factors import factor_pages
 from .feeds import feed_files, feed_links
-from .gallery import gallery_pages, lesson_texts, load_gallery
+from .gallery import gallery_pages, incident_lessons, lesson_texts, load_gallery
 from .hand_written import (
     HandWrittenPage,
     drop_from_nav,
@@ -34,13 +42,17 @@ from .hand_written import (
     written_home_page,
 )
 from .home import home_page
+from .incident_types import in_gallery_only, is_listed_everywhere, listed_everywhere
 from .indexes import index_pages
 from .insights import insights_pages
+from .kpi import kpi_pages
 from .listing import ListingEntry, listing
+from .near_misses import near_miss_pages
 from .onboarding import load_paths, onboarding_pages
 from .quality_pages import quality_pages
-from .render import PageRenderer, RenderedPage
+from .render import PageRenderer, RenderedPage, orphaned_overrides
 from .reviews import review_pages
+from .type_lists import type_pages
 
 
 @dataclass
@@ -128,30 +140,62 @@ class SitePlan:
         return self.view.kb
 
     @property
+    def listed(self) -> list[ListingEntry]:
+        """The rows of the lists, indexes and home page: the types listed everywhere (the
+        others have their own list or the gallery; `incident_types.py`)."""
+        return listed_everywhere(self.entries, self.settings.types)
+
+    @property
     def every_problem(self) -> list[Problem]:
         """Format problems and quality findings together: what `pmkb check` and the
         `problems/` page list."""
         return [*self.problems.items, *self.findings]
 
 
-def project_audience(settings: Settings) -> AudienceView:
+T = TypeVar("T")
+#: What takes long to compute over the whole library: the live preview may show an edit with
+#: the last build's result of these, and a moment later with the new one (`PlanCache.defer`).
+LIBRARY_WIDE = (compute_related, feed_files)
+
+
+def project_audience(settings: Settings, cache: PlanCache | None = None) -> AudienceView:
     """Load, validate and project the knowledge base for `settings.audience`."""
-    kb = load_knowledge_base(settings)
+    if cache is None:
+        kb = load_knowledge_base(settings)
+    else:
+        kb = load_knowledge_base(settings, cache.read_file)
+        cache.name_incidents(kb)
     projection_problems = Problems()
     public: dict[str, PublicIncident] = {}
     not_public: dict[str, str] = {}
     previews: dict[str, PublicIncident] = {}
     for incident in kb.incidents:
-        projection = project_public(incident, settings)
+        projection, preview = _computed(cache, project_incident, incident, settings)
         projection_problems.extend(projection.problems)
         if projection.incident is not None:
             public[incident.id] = projection.incident
         else:
             not_public[incident.id] = projection.reason or "not published publicly"
-            preview = preview_public(incident, settings).incident
-            if preview is not None and not projection.problems:
+            if preview is not None:
                 previews[incident.id] = preview
     return AudienceView(settings, kb, public, not_public, previews, projection_problems)
+
+
+def project_incident(
+    incident: Incident, settings: Settings
+) -> tuple[PublicProjection, PublicIncident | None]:
+    """The incident's public projection and, when it is not public, what it would show once
+    published (None when its public text has problems)."""
+    projection = project_public(incident, settings)
+    if projection.incident is not None:
+        return projection, None
+    preview = preview_public(incident, settings).incident
+    return projection, None if projection.problems else preview
+
+
+def _computed(cache: PlanCache | None, function: Callable[..., T], *arguments: object) -> T:
+    """`function(*arguments)`: from the cache when there is one (`PlanCache.result`)."""
+    return function(*arguments) if cache is None else cache.result(function, *arguments)
 
 
 def manual_links(incidents: list[Incident]) -> dict[str, tuple[str, ...]]:
@@ -162,41 +206,55 @@ def manual_links(incidents: list[Incident]) -> dict[str, tuple[str, ...]]:
     }
 
 
-def plan_site(settings: Settings, overrides_dir: Path | None = None) -> SitePlan:
+def plan_site(
+    settings: Settings, overrides_dir: Path | None = None, cache: PlanCache | None = None
+) -> SitePlan:
     """Everything a build of `settings.audience` will generate, with every problem found."""
-    view = project_audience(settings)
+    if cache is not None:
+        cache.begin(settings, overrides_dir)
+    view = project_audience(settings, cache)
     kb = view.kb
-    problems = Problems([*kb.problems.items, *view.projection_problems.items])
+    problems = Problems([*kb.problems.items, *view.projection_problems.items,
+                         *orphaned_overrides(overrides_dir)])
     lessons = load_gallery(settings, problems)
     paths = load_paths(settings, (incident.id for incident in kb.incidents), problems)
-    documents = view.search_documents()
+    documents = [document for incident in view.incidents
+                 for document in _computed(cache, search_documents, [incident])]
     plan = SitePlan(
         view,
         listing(view.incidents),
         problems,
         documents=documents,
-        related=compute_related(documents, manual_links(kb.incidents)),
+        related=_computed(cache, compute_related, documents, manual_links(kb.incidents)),
     )
-    renderer = PageRenderer(
+    renderer = (cache.renderer if cache else PageRenderer)(
         overrides_dir, internal=not settings.is_public, directory_urls=settings.directory_urls
     )
     if not settings.is_public:
-        plan.findings = check_quality(
-            kb.incidents, settings.quality, settings.severities, settings.build_date, kb.names
-        )
+        plan.findings = [finding for incident in kb.incidents for finding in _computed(
+            cache, check_quality, [incident], settings.quality, settings.severities,
+            settings.build_date, kb.names)]
     plan.pages.update(incident_pages(plan, renderer))
+    listed = plan.listed
     plan.pages.update(index_pages(
-        plan.entries, renderer, settings.severities, settings.tags,
+        listed, renderer, settings.severities, settings.tags,
         feeds=feed_links(settings, urls.INCIDENTS_URI),
+        other_types=len(plan.entries) - len(listed),
     ))
-    plan.pages.update(gallery_pages(plan.entries, lessons, renderer, settings))
+    plan.pages.update(type_pages(plan.entries, renderer, settings))
+    # Other companies' incidents are internal: the public gallery has the curated ones only.
+    written_up = [] if settings.is_public else in_gallery_only(kb.incidents, settings.types)
+    plan.pages.update(gallery_pages(
+        listed, [*incident_lessons(written_up), *lessons], renderer, settings
+    ))
     plan.public_texts.extend(lesson_texts(lessons))
-    plan.data_files.update(feed_files(settings, view.incidents))
+    plan.data_files.update(_computed(cache, feed_files, settings, view.incidents))
     if not settings.is_public:
         plan.pages.update(onboarding_pages(paths, plan.entries, renderer))
-        plan.pages.update(
-            insights_pages(kb.incidents, renderer, settings.build_date, settings.severities)
-        )
+        plan.pages.update(insights_pages(kb.incidents, renderer, settings))
+        plan.pages.update(kpi_pages(kb.incidents, renderer, settings))
+        plan.pages.update(factor_pages(kb.incidents, renderer, settings.factors))
+        plan.pages.update(near_miss_pages(kb.incidents, renderer))
         plan.pages.update(action_pages(kb.incidents, renderer, settings.build_date))
         plan.pages.update(review_pages(
             kb.incidents, view.not_public, plan.findings, renderer, settings.build_date
@@ -213,7 +271,12 @@ def plan_site(settings: Settings, overrides_dir: Path | None = None) -> SitePlan
         plan.public_texts.append(settings.contact.text)
     if written_home_page(plan.hand_written, settings.audience) is None:
         # Last: the internal home links the sections generated above.
-        plan.pages[urls.HOME_URI] = home_page(settings, plan.entries, renderer, plan.pages)
+        plan.pages[urls.HOME_URI] = home_page(
+            settings, plan.listed, renderer, plan.pages,
+            incidents=() if settings.is_public else kb.incidents,
+        )
+    if cache is not None:
+        cache.name_plan(plan, plan.pages)
     return plan
 
 
@@ -237,6 +300,8 @@ def incident_pages(plan: SitePlan, renderer: PageRenderer) -> dict[str, Rendered
                 page_title=settings.page_title(
                     public.title, public.date, public.id, public.severity
                 ),
+                index_links=is_listed_everywhere(public.type, settings.types),
+                severities=settings.severities,
             )
         return pages
     by_id = plan.kb.by_id()
@@ -259,6 +324,9 @@ def incident_pages(plan: SitePlan, renderer: PageRenderer) -> dict[str, Rendered
             related=[by_id[ref] for ref in plan.related.get(incident.id, ()) if ref in by_id],
             findings=findings.get(incident.source, []),
             evidence_path=evidence_links(incident).__getitem__,
+            index_links=is_listed_everywhere(incident.type, settings.types),
+            severities=settings.severities,
+            ticket_url=settings.ticket_url,
         )
     return pages
 

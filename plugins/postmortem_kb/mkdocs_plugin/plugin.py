@@ -24,7 +24,8 @@ Events, one job each:
   sanitizer: it is made from author text, generated pages' and hand-written ones alike.
 - `on_page_content` / `on_page_context`: fill in each generated page's HTML blocks (see
   `render.py`, which sanitized them), the searchable ones before the search plugin reads
-  the page, the rest after.
+  the page, the rest after; note the search plugin's entries for the page, which a later
+  build that reuses it puts back.
 - `on_env`: a public build leaves out every non-Markdown file of `docs/` that no page of the
   build links to (every page's HTML exists by now; static files are copied right after); the
   theme's templates, compiled once, are kept under `cache_dir` (`build_cache.py`).
@@ -32,16 +33,21 @@ Events, one job each:
   (`search_box.py`); put the page's Content-Security-Policy in its head
   (`content_policy.py`), not under `serve`, whose live-reload script is inline and new on
   every request.
-- `on_post_build`: collect the search index update and write data files (feeds, JSON, the
-  search box's index) at the default priority; then, after every other plugin has written
-  its output (search index), run the public leak guard over every output file and swap the
-  staging folder into place.
+- `on_post_build`: first give the search plugin the entries of the pages reused; collect
+  the search index update (under `serve`, after the build) and write data files (feeds,
+  JSON, the search box's index) at the default priority; then, after every other plugin
+  has written its output (search index), run the public leak guard over every output file,
+  record what this build made for the next one, and swap the staging folder into place.
+  Under `serve`, what a rebuild took from the one before (related incidents, feeds) is
+  computed next, and the preview rebuilt with it.
 - `on_build_error`: stop the index worker; throw the staging folder away; the previous site
-  stays.
+  stays, and so does what the last build recorded.
+- `on_shutdown`: save the plan cache (once MkDocs has let go of the pages).
 """
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import logging
 import os
@@ -115,7 +121,10 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
         if self.index_waiter is not None:
             self.index_waiter.join()  # the last preview's index update
         if self.plan_cache is not None:
-            self.plan_cache.save()  # a `serve` session saves once, at its end
+            # Once MkDocs let go of the pages: what a build holds is not held twice. A
+            # `serve` session saves once, at its end.
+            gc.collect()
+            self.plan_cache.save()
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
         self.settings = settings_from_config(self.config, config)
@@ -454,8 +463,6 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
             self._finish_index_update()
         assert self.reuse is not None and self.plan_cache is not None
         manifest = self.reuse.finish()
-        if not self.is_serve:
-            self.plan_cache.save()
         if self.staging is None:
             self.reuse.commit(manifest)
             if self.is_serve and self.plan_cache.revalidate(self._rebuild_preview):

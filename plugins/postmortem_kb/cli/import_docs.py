@@ -12,7 +12,7 @@ import argparse
 from pathlib import Path
 
 from ..core.settings import Settings
-from ..core.validate import normalise_severity
+from ..core.validate import severity_option
 from ..importers.batch import ImportRequest, import_documents
 from ..importers.recognise import MAP_TARGETS, ImportOptions
 from ..importers.report import NOT_IMPORTED, format_json, format_text
@@ -29,17 +29,10 @@ def default_settings(into: str | None) -> Settings:
 
 
 def run_import(args: argparse.Namespace, settings: Settings) -> int:
-    default = args.default_severity
-    severity = (
-        settings.severities[-1]
-        if default is None
-        else normalise_severity(default, settings.severities)
-    )
-    if severity is None:
-        raise ImportCommandError(
-            f"--default-severity: '{default}' is not on the scale; expected "
-            f"one of {', '.join(settings.severities)}"
-        )
+    try:
+        severity = severity_option(args.default_severity, settings.severities)
+    except ValueError as exc:
+        raise ImportCommandError(f"--default-severity: {exc}") from None
     missing = [path for path in args.paths if not Path(path).exists()]
     if missing:
         raise ImportCommandError(f"{missing[0]}: not found; expected a document or a folder")

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from ..core.formatting import slugify
 from ..core.settings import Settings
-from ..core.validate import normalise_severity
+from ..core.validate import severity_option
 
 TEMPLATE_NAME = "_template.md"
 MAX_SLUG = 60
@@ -38,16 +38,10 @@ def write_new_postmortem(
     title = title.strip()
     if not title:
         raise NewPostmortemError("title: is empty; expected a short description")
-    level = (
-        settings.severities[-1]
-        if severity is None
-        else normalise_severity(severity, settings.severities)
-    )
-    if level is None:
-        raise NewPostmortemError(
-            f"--severity: '{severity}' is not on the scale; expected one "
-            f"of {', '.join(settings.severities)}"
-        )
+    try:
+        level = severity_option(severity, settings.severities)
+    except ValueError as exc:
+        raise NewPostmortemError(f"--severity: {exc}") from None
     date = date or dt.date.today()
     slug = slugify(title)[:MAX_SLUG].rstrip("-")
     path = settings.source_dir / f"{date.isoformat()}-{slug}.md"

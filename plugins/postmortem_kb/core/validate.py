@@ -106,6 +106,20 @@ def normalise_severity(
     return None
 
 
+def severity_option(written: str | None, scale: tuple[str, ...]) -> str:
+    """A severity given on the command line (`pmkb new --severity`, `pmkb import
+    --default-severity`): normalised like the files' own, the mildest when none is given.
+
+    Raises ValueError saying what the scale holds; the caller names its option.
+    """
+    if written is None:
+        return scale[-1]
+    level = normalise_severity(written, scale)
+    if level is None:
+        raise ValueError(f"'{written}' is not on the scale; expected one of {', '.join(scale)}")
+    return level
+
+
 class IncidentValidator(ImpactReader):
     """Validate one raw postmortem. Use `validate_postmortem()`.
 

@@ -151,6 +151,25 @@ def test_blame_is_found_in_any_narrative_text_with_a_reframing() -> None:
     assert problem.suggestion
 
 
+@pytest.mark.parametrize("before", ["", "İstanbul region: "])  # lower-casing "İ" adds a mark
+def test_what_matched_is_quoted_as_written(before: str) -> None:
+    """The checks read the sentence in lower case (`_Lowered`), or case-blind when lower
+    case would change its length; the finding quotes the author's words either way."""
+    found = [(finding.rule, finding.matched) for text in [
+        f"{before}The outage was caused by Operator Error.",
+        f"{before}The On-Call Engineer Should Have Checked the dashboard.",
+        f"{before}Our Intern Broke production.",
+        f"{before}A Hardware Fault took the node down; it was Careless work.",
+        f"{before}A Page Fault Of the kernel module crashed it.",  # technical: not blame
+    ] for finding in find_blame(text, WORDING)]
+    assert found == [
+        ("blameless/human-error", "Operator Error"),
+        ("blameless/counterfactual", "Should Have Checked"),
+        ("blameless/counterfactual", "Broke"),
+        ("blameless/blame-word", "Careless"),
+    ]
+
+
 def test_code_is_not_read_for_blame() -> None:
     assert find_blame("Run `blame_careless_user()` first.\n\n```\nhuman error\n```") == []
 

@@ -73,14 +73,12 @@ _HAD_PERSON = re.compile(
 #: "John made a mistake"); with a system as subject it is a plain description.
 _PERSON_CAUSED = re.compile(
     r"\b(?:broke|caused|took down|brought down|messed up|screwed up|"
-    r"made (?:a|an) (?:\w+ )?(?:mistake|error|blunder)|made (?:the|this|that) mistake of)\b",
-    re.IGNORECASE,
+    r"made (?:a|an) (?:\w+ )?(?:mistake|error|blunder)|made (?:the|this|that) mistake of)\b"
 )
 _COUNTERFACTUAL = re.compile(
     r"\b(?P<phrase>should(?:n't| not)? have|could(?:n't| not)? have|failed to|neglected to|"
     r"forgot(?:ten)? to|forgot|did(?:n't| not) bother to|did(?:n't| not) (?:think|care) to|"
-    r"ignored|overlooked|missed)\b\s*(?P<verb>[A-Za-z-]+)?",
-    re.IGNORECASE,
+    r"ignored|overlooked|missed)\b\s*(?P<verb>[A-Za-z-]+)?"
 )
 #: Phrases that name a person whatever the subject ("forgot" is something people do).
 _PERSON_ONLY_PHRASES = frozenset({"forgot", "forgot to", "forgotten to", "neglected to",
@@ -95,8 +93,7 @@ _PASSIVE = re.compile(r"^been\s+(?!more\b|careful\b|aware\b|paying\b|watching\b)
 
 _HUMAN_ERROR = re.compile(
     r"\b(?<!not )(?<!no )(?:human|operator|user|engineer|personnel|pilot|manual)[- ]errors?\b"
-    r"(?![- ](?:rates?|budgets?|messages?|codes?|pages?|responses?|counts?|handling)\b)",
-    re.IGNORECASE,
+    r"(?![- ](?:rates?|budgets?|messages?|codes?|pages?|responses?|counts?|handling)\b)"
 )
 _BLAME_WORDS = re.compile(
     r"\b(?:careless(?:ly|ness)?|negligen(?:t|tly|ce)|sloppy|sloppiness|incompeten(?:t|ce)|"
@@ -109,17 +106,21 @@ _BLAME_WORDS = re.compile(
     r"(?:is|was|were|are) blamed|blame[sd]? (?:on|for|him|her|them)|"
     r"(?:the )?(?:fault|blame) (?:lies|lay|was|rests|falls) (?:with|on)|(?:the )?fault of|"
     r"(?:made|was) a (?:bad|poor|wrong) (?:call|decision|choice)|(?:poor|bad) judge?ment|"
-    r"culprit was|should be (?:disciplined|reprimanded|held accountable))\b",
-    re.IGNORECASE,
+    r"culprit was|should be (?:disciplined|reprimanded|held accountable))\b"
 )
 #: Look-alikes of blame words that are about systems.
 _TECHNICAL = re.compile(
     r"\b(?:fault[- ]?toleran\w*|fault[- ]injection|fault domains?|page faults?|"
     r"segmentation faults?|segfaults?|faulty|git blame|blameless\w*|no[- ]fault|"
     r"(?:hardware|network|firmware|known|routing|carrier|disk|power|reset|software|"
-    r"controller|upstream|intermittent|transient|latent) faults?)\b",
-    re.IGNORECASE,
+    r"controller|upstream|intermittent|transient|latent) faults?)\b"
 )
+#: `_TECHNICAL`, `_HUMAN_ERROR`, `_BLAME_WORDS`, `_COUNTERFACTUAL` and `_PERSON_CAUSED` are
+#: written for lower-case text (`_Lowered`); their case-blind forms, for text that has none.
+_CASE_BLIND = {
+    pattern: re.compile(pattern.pattern, re.IGNORECASE)
+    for pattern in (_TECHNICAL, _HUMAN_ERROR, _BLAME_WORDS, _COUNTERFACTUAL, _PERSON_CAUSED)
+}
 
 
 @dataclass(frozen=True)
@@ -219,26 +220,80 @@ def _prose(text: str) -> str:
 
 def _blame_in(sentence: str, wording: BlamelessWording) -> BlameFinding | None:
     checked = wording.allow.sub(" ", sentence) if wording.allow is not None else sentence
-    technical = _TECHNICAL.sub(" ", checked)
+    technical, lower = _Lowered.of(checked).blank(_TECHNICAL)
     for rule, pattern in (
         ("blameless/human-error", _HUMAN_ERROR),
         ("blameless/blame-word", _BLAME_WORDS),
-        ("blameless/blame-word", wording.extra),
     ):
-        match = pattern.search(technical) if pattern is not None else None
-        if match is not None:
-            return BlameFinding(rule, sentence, match.group(), SUGGESTIONS[rule])
+        found = lower.search(pattern)
+        if found is not None:
+            return BlameFinding(rule, sentence, technical[found[0] : found[1]], SUGGESTIONS[rule])
+    match = wording.extra.search(technical) if wording.extra is not None else None
+    if match is not None:
+        rule = "blameless/blame-word"
+        return BlameFinding(rule, sentence, match.group(), SUGGESTIONS[rule])
     rule = "blameless/counterfactual"
-    for match in _COUNTERFACTUAL.finditer(technical):
+    for match in lower.finditer(_COUNTERFACTUAL):
         if _blames_a_person(technical, match, wording):
-            return BlameFinding(rule, sentence, match.group().strip(), SUGGESTIONS[rule])
+            matched = technical[match.start() : match.end()].strip()
+            return BlameFinding(rule, sentence, matched, SUGGESTIONS[rule])
     for match in _HAD_PERSON.finditer(technical):
         if match["verb"] in HUMAN_VERBS:
             return BlameFinding(rule, sentence, match.group(), SUGGESTIONS[rule])
-    for match in _PERSON_CAUSED.finditer(technical):
+    for match in lower.finditer(_PERSON_CAUSED):
         if _subject_kind(_subject_words(technical, match.start()), wording) in {"person", "name"}:
-            return BlameFinding(rule, sentence, match.group(), SUGGESTIONS[rule])
+            return BlameFinding(rule, sentence, technical[match.start() : match.end()],
+                                SUGGESTIONS[rule])
     return None
+
+
+class _Lowered:
+    """A sentence in lower case, for the case-blind patterns: Python's regular expressions
+    run several times faster without `re.IGNORECASE`, and the checks run on every sentence
+    of every postmortem at every build. Positions in it are positions in the sentence,
+    since lower-casing kept its length; when it would not (`İ`), the sentence is searched
+    as written, with the pattern's `re.IGNORECASE` form."""
+
+    def __init__(self, text: str, lower: str | None) -> None:
+        self.text = text
+        self.lower = lower
+
+    @classmethod
+    def of(cls, text: str) -> _Lowered:
+        lower = text.lower()
+        return cls(text, lower if len(lower) == len(text) else None)
+
+    def blank(self, pattern: re.Pattern[str]) -> tuple[str, _Lowered]:
+        """The text with every match of `pattern` replaced by a space, and its lowered self."""
+        if self.lower is None:
+            text = _CASE_BLIND[pattern].sub(" ", self.text)
+            return text, _Lowered(text, None)
+        spans = [match.span() for match in pattern.finditer(self.lower)]
+        if not spans:
+            return self.text, self
+
+        def blanked(source: str) -> str:
+            ends = [0, *(end for _, end in spans)]
+            starts = [*(start for start, _ in spans), len(source)]
+            return " ".join(source[end:start] for end, start in zip(ends, starts, strict=True))
+
+        text = blanked(self.text)
+        return text, _Lowered(text, blanked(self.lower))
+
+    def search(self, pattern: re.Pattern[str]) -> tuple[int, int] | None:
+        """Where `pattern` first matches, as (start, end)."""
+        if self.lower is None:
+            match = _CASE_BLIND[pattern].search(self.text)
+        else:
+            match = pattern.search(self.lower)
+        return match.span() if match is not None else None
+
+    def finditer(self, pattern: re.Pattern[str]) -> Iterator[re.Match[str]]:
+        """Every match of `pattern`; its groups are lower case unless the text had no such
+        form (read what matched from the text, by position)."""
+        if self.lower is None:
+            return _CASE_BLIND[pattern].finditer(self.text)
+        return pattern.finditer(self.lower)
 
 
 def _blames_a_person(sentence: str, match: re.Match[str], wording: BlamelessWording) -> bool:

@@ -123,7 +123,7 @@ def reads(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
 
 def load(cache: PlanCache, settings: Settings) -> knowledge_base.KnowledgeBase:
     cache.begin(settings, None)
-    return knowledge_base.load_knowledge_base(settings, cache.read_file)
+    return knowledge_base.load_knowledge_base(settings, cache.read_files)
 
 
 def test_an_unchanged_file_is_not_read_again_and_a_changed_one_is(

@@ -1,14 +1,13 @@
 """The page renderer: HTML blocks in the Markdown, filled in after it, and one-line values.
 
 Structured parts of a page are HTML blocks (`render.py`); these tests pin how they travel
-through Markdown, what the search plugin can see of them, that plain values skipping
-Markdown come out exactly as Markdown would make them, and that every link a block writes
-reaches a page, with and without `use_directory_urls`.
+through Markdown, that a page written out as Markdown has them sanitized, that plain values
+skipping Markdown come out exactly as Markdown would make them, and that every link a block
+writes reaches a page, with and without `use_directory_urls`.
 """
 
 from __future__ import annotations
 
-import re
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -60,16 +59,13 @@ def test_blocks_are_placeholder_paragraphs_filled_in_after_markdown(tmp_path: Pa
         "page.md.j2", "incidents/a/index.md", value="<b>x</b>"
     )
     facts, listing = page.blocks
-    assert [block.searchable for block in page.blocks.values()] == [True, False]
     assert "<table>" not in page.markdown and "<ul>" not in page.markdown
     html = markdown.markdown(page.markdown, extensions=SITE_EXTENSIONS)
     # Each placeholder is a paragraph of its own, even right after a line of text.
-    assert f"<p>{facts}</p>" in html
-    assert re.search(rf"<p data-search-exclude[^>]*>{listing}</p>", html)
+    assert f"<p>{facts}</p>" in html and f"<p>{listing}</p>" in html
 
-    searchable = fill_blocks(html, page.blocks, searchable=True)
-    assert "<td>&lt;b&gt;x&lt;/b&gt;</td>" in searchable and listing in searchable
-    full = fill_blocks(searchable, page.blocks, searchable=False)
+    full = fill_blocks(html, page.blocks)
+    assert "<td>&lt;b&gt;x&lt;/b&gt;</td>" in full
     assert '<a href="../../tags/dns/">dns</a>' in full
     assert "pmkb" not in full
     assert '<div class="admonition note">' in full  # the block stayed inside the admonition
@@ -79,7 +75,7 @@ def test_resolved_markdown_holds_each_block_in_place(tmp_path: Path) -> None:
     page = renderer_with(tmp_path, BLOCKS).render("page.md.j2", "incidents/a/index.md", value="v")
     text = page.resolved()
     assert "pmkb" not in text and "data-search-exclude" not in text
-    # Sanitized as rendered: the HTML parser supplies the table's implied `<tbody>`.
+    # Sanitized: the HTML parser supplies the table's implied `<tbody>`.
     assert "Before.\n\n\n<table><tbody><tr><td>v</td></tr></tbody></table>\n" in text
     assert '    <ul><li><a href="../../tags/dns/">dns</a></li></ul>\n' in text  # indented
 
@@ -88,7 +84,7 @@ def test_a_placeholder_not_of_this_page_is_left_as_written(tmp_path: Path) -> No
     page = renderer_with(tmp_path, BLOCKS).render("page.md.j2", "incidents/a/index.md", value="v")
     other = renderer_with(tmp_path / "other", BLOCKS).render("page.md.j2", "x/index.md", value="w")
     forged = "<p>" + next(iter(other.blocks)) + "</p>"
-    assert fill_blocks(forged, page.blocks, searchable=True) == forged
+    assert fill_blocks(forged, page.blocks) == forged
 
 
 def test_block_links_follow_use_directory_urls(tmp_path: Path) -> None:
@@ -194,20 +190,16 @@ def test_without_directory_urls_every_link_names_its_page(tmp_path: Path) -> Non
     assert broken_links(site.site_dir, directory_urls=False) == []
 
 
-def test_what_follows_the_search_mark_is_set_apart_and_nothing_is_lost(tmp_path: Path) -> None:
+def test_overrides_written_for_the_old_search_marks_still_render(tmp_path: Path) -> None:
+    """`searchable=` and `search_ends_here()` steered a search no page is in any more."""
     templates = {
-        "page.md.j2": "# A page\n\nSearched.\n{{ search_ends_here() }}\n## Later\n\nNot searched.\n"
+        "page.md.j2": "# A page\n\nBefore.\n{{ search_ends_here() }}\n## Later\n\n"
+        '{{ block("b.html.j2", searchable=true) }}\n',
+        "b.html.j2": "<p>block</p>\n",
     }
     page = renderer_with(tmp_path, templates).render("page.md.j2", "x/index.md")
-    html = markdown.markdown(page.markdown, extensions=SITE_EXTENSIONS)
-    head, tail = page.split_for_search(html)
-    assert "Searched." in head and "Later" not in head and "Not searched." not in head
-    assert "<h2>Later</h2>" in tail and "Not searched." in tail
-    assert "pmkb" not in head + tail and "pmkb" not in page.resolved()
-    no_mark = renderer_with(tmp_path / "b", {"page.md.j2": "# Plain\n"}).render(
-        "page.md.j2", "x/index.md"
-    )
-    assert no_mark.split_for_search("<h1>Plain</h1>") == ("<h1>Plain</h1>", "")
+    html = fill_blocks(markdown.markdown(page.markdown), page.blocks)
+    assert html == "<h1>A page</h1>\n<p>Before.</p>\n<h2>Later</h2>\n<p>block</p>\n"
 
 
 # -- overrides that replace nothing --------------------------------------------------------

@@ -116,6 +116,11 @@ def test_charts_come_through_unchanged_but_for_self_closing_tags() -> None:
     [
         # The theme reads its settings from the first `#__config` in the page.
         ('<p id="__config">{}</p><h2 id="a">a</h2>', '<p>{}</p><h2 id="a">a</h2>'),
+        # However it is written: upper case, spaced, unquoted, as character references.
+        ("<p ID = '__config'>{}</p>", "<p>{}</p>"),
+        ("<p id=__config>{}</p>", "<p>{}</p>"),
+        ('<p id="&#95;&#x5f;config">{}</p>', "<p>{}</p>"),
+        ('<p id="&lowbar;_config">{}</p><p id="_one">1</p>', '<p>{}</p><p id="_one">1</p>'),
         # The theme's scripts act on data-md-* and data-clipboard-*: only ours are kept.
         ('<p data-md-component="search" data-clipboard-text="x" data-year="2024">y</p>',
          '<p data-year="2024">y</p>'),

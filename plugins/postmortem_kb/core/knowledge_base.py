@@ -37,13 +37,13 @@ class KnowledgeBase:
         return {incident.id: incident for incident in self.incidents}
 
 
-#: Reads one file: its incident (None when it cannot be published) and its problems.
-FileReader = Callable[[Path, Settings, dict[str, str]], tuple[Incident | None, Sequence[Problem]]]
+#: One file's incident (None when it cannot be published) and its problems.
+FileRead = tuple[Incident | None, Sequence[Problem]]
+#: Reads files, all at once: for each path in order, what `read_file` gives.
+FilesReader = Callable[[Sequence[Path], Settings, dict[str, str]], list[FileRead]]
 
 
-def read_file(
-    path: Path, settings: Settings, roles: dict[str, str]
-) -> tuple[Incident | None, Sequence[Problem]]:
+def read_file(path: Path, settings: Settings, roles: dict[str, str]) -> FileRead:
     """Read and validate one postmortem file on its own (the cross-file checks come later)."""
     try:
         raw = read_postmortem(path, settings.source_dir)
@@ -53,11 +53,16 @@ def read_file(
     return incident, found.items
 
 
-def load_knowledge_base(settings: Settings, read: FileReader = read_file) -> KnowledgeBase:
+def read_files(paths: Sequence[Path], settings: Settings, roles: dict[str, str]) -> list[FileRead]:
+    """`read_file` of each path, in order."""
+    return [read_file(path, settings, roles) for path in paths]
+
+
+def load_knowledge_base(settings: Settings, read: FilesReader = read_files) -> KnowledgeBase:
     """Read, validate and cross-check every postmortem under `settings.source_dir`.
 
-    `read` reads one file; the site build passes one that reuses what an earlier build read
-    (`site/build_cache.py`).
+    `read` reads the files; the site build passes one that reuses what an earlier build read
+    and reads the rest on every core (`site/build_cache.py`).
     """
     problems = Problems()
     source_dir = settings.source_dir
@@ -72,8 +77,8 @@ def load_knowledge_base(settings: Settings, read: FileReader = read_file) -> Kno
     roles, names = load_roles(settings, problems)
     incidents: list[Incident] = []
     skipped: list[str] = []
-    for path in discover_postmortem_files(source_dir):
-        incident, found = read(path, settings, roles)
+    paths = discover_postmortem_files(source_dir)
+    for path, (incident, found) in zip(paths, read(paths, settings, roles), strict=True):
         problems.extend(found)
         if incident is None:
             skipped.append(display_name(path, source_dir))
@@ -135,5 +140,7 @@ def _drop_broken_references(incidents: list[Incident], problems: Problems) -> li
         recurrence_of = incident.recurrence_of
         if recurrence_of and not is_valid(incident, "recurrence_of", recurrence_of):
             recurrence_of = None
-        checked.append(replace(incident, related=related, recurrence_of=recurrence_of))
+        if related != incident.related or recurrence_of != incident.recurrence_of:
+            incident = replace(incident, related=related, recurrence_of=recurrence_of)
+        checked.append(incident)  # the same object when nothing was dropped: see `PlanCache`
     return checked

@@ -20,12 +20,9 @@ Events, one job each:
   box answers from ours, written with the data files).
 - `on_pre_page` / `on_post_page`: count the pages read and written: a progress line in a
   terminal (`core/console_report.py`).
-- `on_page_content`: first pass every page's HTML (and its table of contents) through the
-  sanitizer: it is made from author text, generated pages' and hand-written ones alike.
-- `on_page_content` / `on_page_context`: fill in each generated page's HTML blocks (see
-  `render.py`, which sanitized them), the searchable ones before the search plugin reads
-  the page, the rest after; note the search plugin's entries for the page, which a later
-  build that reuses it puts back.
+- `on_page_content`: first fill in each generated page's HTML blocks (`render.py`), then
+  pass every page's HTML (and its table of contents) through the sanitizer: it is made from
+  author text, generated pages' and hand-written ones alike.
 - `on_env`: a public build leaves out every non-Markdown file of `docs/` that no page of the
   build links to (every page's HTML exists by now; static files are copied right after); the
   theme's templates, compiled once, are kept under `cache_dir` (`build_cache.py`).
@@ -33,11 +30,11 @@ Events, one job each:
   (`search_box.py`); put the page's Content-Security-Policy in its head
   (`content_policy.py`), not under `serve`, whose live-reload script is inline and new on
   every request.
-- `on_post_build`: first give the search plugin the entries of the pages reused; collect
-  the search index update (under `serve`, after the build) and write data files (feeds,
-  JSON, the search box's index) at the default priority; then, after every other plugin
-  has written its output (search index), run the public leak guard over every output file,
-  record what this build made for the next one, and swap the staging folder into place.
+- `on_post_build`: collect the search index update (under `serve`, after the build) and
+  write data files (feeds, JSON, the search box's index) at the default priority; then,
+  after every other plugin has written its output (search index), run the public leak
+  guard over every output file, record what this build made for the next one, and swap
+  the staging folder into place.
   Under `serve`, what a rebuild took from the one before (related incidents, feeds) is
   computed next, and the preview rebuilt with it.
 - `on_build_error`: stop the index worker; throw the staging folder away; the previous site
@@ -67,7 +64,6 @@ from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
 from mkdocs.structure.toc import AnchorLink
 from mkdocs.utils import CountHandler
-from mkdocs.utils.templates import TemplateContext
 
 from ..core.console_report import Progress, collapse
 from ..core.sanitize import MARKDOWN_TABLES_CONFIG, sanitize_html
@@ -100,8 +96,6 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
         self.manifests: ManifestStore | None = None
         self.reuse: PageReuse | None = None
         self.plan: SitePlan | None = None
-        #: src_uri → the HTML after a page's search mark, while the search plugin reads it.
-        self.unsearched_tails: dict[str, str] = {}
         self.staging: Staging | None = None
         self.warning_counter: CountHandler | None = None
         self.index_update: IndexUpdate | None = None
@@ -285,63 +279,21 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
         page.meta["search"] = {"exclude": True}
         return markdown
 
-    # First: the HTML is still all Markdown made from author text; other plugins may add
-    # their own after this, which is not author text.
+    # First: the HTML is still all made from author text and our blocks; other plugins may
+    # add their own after this, which is not author text.
     @event_priority(50)
-    def _sanitize_content(
+    def on_page_content(
         self, html: str, *, page: Page, config: MkDocsConfig, files: Files
     ) -> str:
-        """Rebuild the page's HTML, and the titles of its table of contents (the theme prints
-        them as HTML), from the sanitizer's allowlist."""
+        """Fill in a generated page's HTML blocks, then rebuild the page's HTML, and the
+        titles of its table of contents (the theme prints them as HTML), from the
+        sanitizer's allowlist: one pass over all of it."""
+        generated = self._generated(page)
+        if generated is not None:
+            html = fill_blocks(html, generated.blocks)
         for item in _walk_toc(page.toc):
             item.title = sanitize_html(item.title)
         return sanitize_html(html)
-
-    def _fill_searchable_blocks(
-        self, html: str, *, page: Page, config: MkDocsConfig, files: Files
-    ) -> str:
-        """Fill in the HTML blocks the client search indexes (key facts, …); set aside the
-        part of the page after its `search_ends_here()` mark until the search plugin is done."""
-        generated = self._generated(page)
-        if generated is None:
-            return html
-        searched, self.unsearched_tails[page.file.src_uri] = generated.split_for_search(html)
-        return fill_blocks(searched, generated.blocks, searchable=True)
-
-    on_page_content = CombinedEvent(_sanitize_content, _fill_searchable_blocks)
-
-    # Before and after mkdocs-material's search plugin (priority 0): the entries it makes
-    # of a page are the ones a later build that reuses the page puts back.
-    @event_priority(100)
-    def _note_search_start(
-        self, context: TemplateContext, *, page: Page, config: MkDocsConfig, nav: Navigation
-    ) -> TemplateContext:
-        assert self.reuse is not None
-        self.reuse.before_search(page, config)
-        return context
-
-    @event_priority(-100)
-    def _note_search_entries(
-        self, context: TemplateContext, *, page: Page, config: MkDocsConfig, nav: Navigation
-    ) -> TemplateContext:
-        assert self.reuse is not None
-        self.reuse.after_search(page, config)
-        return context
-
-    # After mkdocs-material's search plugin (priority 0) has read `page.content`: the blocks
-    # it must not index (lists, timelines, follow-ups) are not even parsed by it.
-    @event_priority(-100)
-    def _fill_unsearched_blocks(
-        self, context: TemplateContext, *, page: Page, config: MkDocsConfig, nav: Navigation
-    ) -> TemplateContext:
-        generated = self._generated(page)
-        if generated and page.content is not None:
-            content = page.content + self.unsearched_tails.pop(page.file.src_uri, "")
-            page.content = fill_blocks(content, generated.blocks, searchable=False)
-        return context
-
-    on_page_context = CombinedEvent(
-        _note_search_start, _note_search_entries, _fill_unsearched_blocks)
 
     def on_pre_page(self, page: Page, *, config: MkDocsConfig, files: Files) -> Page:
         """Count the page read; a long build shows its progress in a terminal."""
@@ -401,7 +353,7 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
                 continue
             paths = self.reuse.linked(file.page)  # a page reused from the last build
             if paths is None and file.page.content is not None:
-                paths = linked_paths(self._final_html(file.page), file.page.url)
+                paths = linked_paths(file.page.content, file.page.url)
                 self.reuse.note_linked(file.page, paths)
             linked |= paths or set()
         unlinked = [file for file in files if file.src_dir == config.docs_dir
@@ -413,15 +365,6 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
             log.info(f"public site: left out {len(listed)} file(s) no public page links to: "
                      f"{', '.join(listed)}")
         return env
-
-    def _final_html(self, page: Page) -> str:
-        """A page's HTML with every part it will have, blocks not filled in yet included."""
-        html = page.content or ""
-        generated = self._generated(page)
-        if generated is None:
-            return html
-        tail = self.unsearched_tails.get(page.file.src_uri, "")
-        return "".join([html, tail, *(block.html for block in generated.blocks.values())])
 
     def _write_data_files(self, *, config: MkDocsConfig) -> None:
         assert self.plan is not None and self.settings is not None
@@ -441,12 +384,6 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
             target = Path(config.site_dir) / uri
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(content, encoding="utf-8")
-
-    # Before the search plugin (priority 0) writes its index.
-    @event_priority(50)
-    def _restore_search_entries(self, *, config: MkDocsConfig) -> None:
-        assert self.reuse is not None
-        self.reuse.restore_search_entries(config)
 
     # Last: the search plugin writes its index in on_post_build too, and must be scanned.
     @event_priority(-100)
@@ -478,7 +415,7 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
         log.info(f"Published the {self.settings.audience} site to {staging.site_dir}")
         self._detach_counter()
 
-    on_post_build = CombinedEvent(_restore_search_entries, _write_data_files, _guard_and_publish)
+    on_post_build = CombinedEvent(_write_data_files, _guard_and_publish)
 
     def _finish_index_update(self) -> None:
         assert self.index_update is not None and self.settings is not None

@@ -58,19 +58,20 @@ import jinja2
 from jinja2.bccache import Bucket
 
 from ..core.fingerprint import package_fingerprint
-from ..core.knowledge_base import KnowledgeBase, read_file
+from ..core.knowledge_base import FileRead, KnowledgeBase, read_file
 from ..core.model import Incident
 from ..core.problems import Problem
 from ..core.settings import Settings
 from .render import OVERRIDES_SUBDIR, PageRenderer, RenderedPage
+from .workers import map_calls
 
 log = logging.getLogger(__name__)
 
 #: Bump when what a key covers or the layout of the cache file changes.
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
-#: A placeholder's nonce in a rendered page (`render.py`: `pmkb<nonce>b<n>`, `pmkb<nonce>end`).
-_NONCE = re.compile(r"^pmkb([0-9a-f]+)(?:b[0-9]+|end)$")
+#: A placeholder's nonce in a rendered page (`render.py`: `pmkb<nonce>b<n>`).
+_NONCE = re.compile(r"^pmkb([0-9a-f]+)b[0-9]+$")
 
 T = TypeVar("T")
 #: A page that took this long to render may be shown as it was for a moment (`defer`).
@@ -205,14 +206,13 @@ _FIELD_NAMES: dict[type, tuple[str, ...]] = {}
 
 
 def page_identity(page: RenderedPage) -> str:
-    """A digest of everything a generated page hands to MkDocs: Markdown, blocks, search mark.
+    """A digest of everything a generated page hands to MkDocs: its Markdown and blocks.
 
     The placeholders carry the renderer's random nonce, new in every build: it is taken out,
     so a page rendered again from the same inputs has the same identity. Splitting at the
     nonce keeps the digest exact: author text cannot contain a nonce it never saw.
     """
-    tokens = [*page.blocks, *filter(None, [page.search_end])]
-    nonces = {match.group(1) for token in tokens if (match := _NONCE.match(token))}
+    nonces = {match.group(1) for token in page.blocks if (match := _NONCE.match(token))}
     nonce = nonces.pop() if len(nonces) == 1 else None
     fingerprints = Fingerprints()
 
@@ -221,9 +221,24 @@ def page_identity(page: RenderedPage) -> str:
 
     return fingerprints.digest(
         plain(page.markdown),
-        [(plain(token), block.html, block.searchable) for token, block in page.blocks.items()],
-        plain(page.search_end) if page.search_end else None,
+        [(plain(token), html) for token, html in page.blocks.items()],
     )
+
+
+#: A result `read_files` computed: the incident, the other arguments, the result.
+_Precomputed = tuple[object, tuple[object, ...], object]
+
+
+def _read_and_derive(
+    path: Path, settings: Settings, roles: dict[str, str],
+    derived: Sequence[tuple[Callable[..., object], tuple[object, ...]]],
+) -> tuple[Incident | None, Sequence[Problem], list[object]]:
+    """One file's load, and `function(incident, *arguments)` of each derived call (in a
+    worker process: `PlanCache.read_files`)."""
+    incident, problems = read_file(path, settings, roles)
+    if incident is None:
+        return None, problems, []
+    return incident, problems, [function(incident, *arguments) for function, arguments in derived]
 
 
 @dataclass
@@ -284,6 +299,10 @@ class PlanCache:
         self._last_pages: dict[str, tuple[RenderedPage, float]] = {}
         self._deferred_pages: dict[str, tuple[Callable[[], RenderedPage], str]] = {}
         self._worker: threading.Thread | None = None
+        #: What `read_files` computes with each file it reads, and what it computed: (function,
+        #: id(incident)) → (the incident, the other arguments, the result), until `result`.
+        self._with_each: list[tuple[Callable[..., object], tuple[object, ...]]] = []
+        self._precomputed: dict[tuple[Callable[..., object], int], _Precomputed] = {}
 
     # -- a build -----------------------------------------------------------------------
 
@@ -299,6 +318,7 @@ class PlanCache:
         self._deferred = {}
         self._deferred_pages = {}
         self._used = set()
+        self._with_each, self._precomputed = [], {}
         self._tree = None
         self._source_dir = settings.source_dir
         self._loaded_by_source = {}
@@ -362,31 +382,70 @@ class PlanCache:
 
     # -- loading -----------------------------------------------------------------------
 
-    def read_file(
+    def with_each_file(self, function: Callable[..., object], *arguments: object) -> None:
+        """Have `read_files` also compute `function(incident, *arguments)` for each file it
+        reads, where it reads it (`workers.py`): `result` then finds it computed."""
+        self._with_each.append((function, arguments))
+
+    def read_files(
+        self, paths: Sequence[Path], settings: Settings, roles: dict[str, str]
+    ) -> list[FileRead]:
+        """`core.knowledge_base.read_files`, reusing each load while the file and its inputs
+        are unchanged; the others are read on every core, with `with_each_file`'s results."""
+        looked_up = [self._look_up(path, settings, roles) for path in paths]
+        to_read: list[tuple[Path, str, bytes]] = []
+        for path, (key, data, loaded) in zip(paths, looked_up, strict=True):
+            if loaded is None and data is not None:
+                to_read.append((path, key, data))
+        derived, self._with_each = tuple(self._with_each), []
+        read = map_calls([(_read_and_derive, (path, settings, roles, derived))
+                          for path, _, _ in to_read])
+        fresh = {}
+        for (path, key, data), (incident, problems, results) in zip(to_read, read, strict=True):
+            fresh[key] = self._keep_file(path, key, data, incident, problems)
+            if incident is None:
+                continue
+            for (function, arguments), value in zip(derived, results, strict=True):
+                self._precomputed[(function, id(incident))] = (incident, arguments, value)
+        reads: list[FileRead] = []
+        for path, (key, data, loaded) in zip(paths, looked_up, strict=True):
+            if data is None:  # unreadable: says why, as an uncached load would
+                reads.append(read_file(path, settings, roles))
+                continue
+            loaded = loaded or fresh[key]
+            self._used.add(key)
+            if loaded.incident is not None:
+                self._loaded_by_source[loaded.incident.source] = (key, loaded.incident)
+            reads.append((loaded.incident, list(loaded.problems)))
+        return reads
+
+    def _look_up(
         self, path: Path, settings: Settings, roles: dict[str, str]
-    ) -> tuple[Incident | None, Sequence[Problem]]:
-        """`core.knowledge_base.read_file`, reused while the file and its inputs are unchanged."""
+    ) -> tuple[str, bytes | None, _LoadedFile | None]:
+        """A file's key, its bytes (None: unreadable) and its load, if one is still valid."""
         try:
             data = path.read_bytes()
         except OSError:
-            return read_file(path, settings, roles)  # says why, as an uncached load would
+            return "", None, None
         key = self.fingerprints.digest("file", self._context, str(path), roles, data)
         loaded = self._files.get(key)
-        if loaded is None or not self._still_valid(loaded):
-            incident, problems = read_file(path, settings, roles)
-            loaded = _LoadedFile(incident, list(problems))
-            if incident is not None:
-                loaded.evidence = self._evidence_states(path, incident)
-            if any("evidence" in problem.field for problem in problems):
-                loaded.tree = self._tree_digest()
-            with contextlib.suppress(OSError):
-                if path.read_bytes() == data:  # not changed while it was read: keep it
-                    self._files[key] = loaded
-                    self._changed = True
-        self._used.add(key)
-        if loaded.incident is not None:
-            self._loaded_by_source[loaded.incident.source] = (key, loaded.incident)
-        return loaded.incident, list(loaded.problems)
+        return key, data, loaded if loaded is not None and self._still_valid(loaded) else None
+
+    def _keep_file(
+        self, path: Path, key: str, data: bytes, incident: Incident | None,
+        problems: Sequence[Problem],
+    ) -> _LoadedFile:
+        """A fresh load, kept for the next build unless the file changed while it was read."""
+        loaded = _LoadedFile(incident, list(problems))
+        if incident is not None:
+            loaded.evidence = self._evidence_states(path, incident)
+        if any("evidence" in problem.field for problem in problems):
+            loaded.tree = self._tree_digest()
+        with contextlib.suppress(OSError):
+            if path.read_bytes() == data:
+                self._files[key] = loaded
+                self._changed = True
+        return loaded
 
     def name_incidents(self, kb: KnowledgeBase) -> None:
         """Give each valid incident its key: its file's, and any field the cross-file
@@ -451,7 +510,7 @@ class PlanCache:
             return self._latest[function]  # type: ignore[return-value]
         self._used.add(key)
         if key not in self._results:
-            self._keep(key, function(*arguments))
+            self._keep(key, self._computed_with_file(function, arguments))
         result, digests = self._results[key]
         self._latest[function] = result
         if key not in self._named:  # digesting a page's context that holds it costs a lookup
@@ -459,6 +518,15 @@ class PlanCache:
             for place, part in _parts(result):
                 self._names[id(part)] = (part, digests[place].encode())
         return result  # type: ignore[return-value]
+
+    def _computed_with_file(self, function: Callable[..., T], arguments: tuple[object, ...]) -> T:
+        """`function(*arguments)`, as `read_files` computed it with the file when it can tell
+        it is the same call: the same incident object, equal other arguments."""
+        incident, *rest = arguments or (None,)
+        done = self._precomputed.pop((function, id(incident)), None)
+        if done is not None and done[0] is incident and list(done[1]) == rest:
+            return done[2]  # type: ignore[return-value]
+        return function(*arguments)
 
     def _keep(self, key: str, result: object) -> None:
         """Keep `result` with the digest of each frozen object in it, by content: an equal
@@ -576,11 +644,7 @@ class PlanCache:
         if pending is None or pending[0] is not page:
             return page
         rendered = pending[1].render()
-        page.markdown, page.blocks, page.search_end = (
-            rendered.markdown,
-            rendered.blocks,
-            rendered.search_end,
-        )
+        page.markdown, page.blocks = rendered.markdown, rendered.blocks
         self._pages[pending[1].key] = page
         identity = page_identity(page)
         if identity != self._identities.get(pending[1].key):

@@ -26,6 +26,7 @@ from ..core.knowledge_base import KnowledgeBase, load_knowledge_base
 from ..core.model import Incident, PublicIncident
 from ..core.problems import Problem, Problems
 from ..core.settings import Settings
+from ..core.side_files import load_roles
 from ..public.projection import PublicProjection, preview_public, project_public
 from ..quality.gate import check_quality
 from ..search.documents import SearchDocument, search_documents
@@ -163,7 +164,11 @@ def project_audience(settings: Settings, cache: PlanCache | None = None) -> Audi
     if cache is None:
         kb = load_knowledge_base(settings)
     else:
-        kb = load_knowledge_base(settings, cache.read_file)
+        # Computed where each file is read: on every core, for the files read again.
+        cache.with_each_file(project_incident, settings)
+        if not settings.is_public:
+            cache.with_each_file(incident_findings, *_quality_context(settings))
+        kb = load_knowledge_base(settings, cache.read_files)
         cache.name_incidents(kb)
     projection_problems = Problems()
     public: dict[str, PublicIncident] = {}
@@ -191,6 +196,21 @@ def project_incident(
         return projection, None
     preview = preview_public(incident, settings).incident
     return projection, None if projection.problems else preview
+
+
+def incident_findings(incident: Incident, *context: Any) -> list[Problem]:
+    """The quality gate's findings on one incident (`_quality_context` is the rest)."""
+    return check_quality([incident], *context)
+
+
+def _quality_context(
+    settings: Settings, names: dict[str, tuple[str, ...]] | None = None
+) -> tuple[object, ...]:
+    """What the quality gate reads besides the incident; `names`: the roles file's (read
+    here when not given)."""
+    if names is None:
+        names = load_roles(settings, Problems())[1]  # its problems are the load's to report
+    return settings.quality, settings.severities, settings.build_date, names
 
 
 def _computed(cache: PlanCache | None, function: Callable[..., T], *arguments: object) -> T:
@@ -231,9 +251,9 @@ def plan_site(
         overrides_dir, internal=not settings.is_public, directory_urls=settings.directory_urls
     )
     if not settings.is_public:
-        plan.findings = [finding for incident in kb.incidents for finding in _computed(
-            cache, check_quality, [incident], settings.quality, settings.severities,
-            settings.build_date, kb.names)]
+        context = _quality_context(settings, kb.names)
+        plan.findings = [finding for incident in kb.incidents
+                         for finding in _computed(cache, incident_findings, incident, *context)]
     plan.pages.update(incident_pages(plan, renderer))
     listed = plan.listed
     plan.pages.update(index_pages(

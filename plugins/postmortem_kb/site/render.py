@@ -7,15 +7,14 @@ authors wrote in Markdown fields. Its structured parts (key facts, timelines, fo
 incident lists, cards) are HTML blocks from `*.html.j2` templates, in the Markdown as
 placeholder paragraphs that the plugin fills in after Markdown (`fill_blocks`): Markdown
 would only turn table rows we generate into the same HTML, at a cost that dominated the
-build of a large library. A block the client search must not index is filled in after
-mkdocs-material's search plugin has read the page, so it does not parse it either.
+build of a large library.
 
 Values from YAML are escaped by the filters (`inline`, `text`; in HTML blocks Jinja's
 autoescape and `inline`): nothing a postmortem author writes becomes raw HTML except
 through Markdown the author wrote on purpose in a Markdown field. Escaping is not enough for
-HTML (a `javascript:` URL escapes to itself), so each HTML block passes the sanitizer as it
-is rendered, with every value in it; the plugin sanitizes the HTML MkDocs makes of the
-Markdown.
+HTML (a `javascript:` URL escapes to itself), so the plugin fills the blocks into the HTML
+MkDocs makes of the Markdown and passes the whole page through the sanitizer once; a page
+written out as Markdown (`RenderedPage.resolved`) gets its blocks sanitized there.
 """
 
 from __future__ import annotations
@@ -52,67 +51,42 @@ OVERRIDES_SUBDIR = "pmkb"
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp")
 #: A block's placeholder: `pmkb`, the renderer's nonce, `b`, the block's number on its page.
 _TOKEN = r"pmkb[0-9a-f]+b[0-9]+"
-#: The attribute line that keeps a placeholder paragraph out of the client search.
-_UNSEARCHED = "{: data-search-exclude }"
-#: A placeholder paragraph as Markdown renders it: `<p>` (maybe with attributes) + token.
-_FILLED_BLOCK = re.compile(rf"<p[^>]*>({_TOKEN})</p>")
-#: A placeholder paragraph in the Markdown, maybe indented, maybe with its attribute line.
-_PLACEHOLDER = re.compile(rf"^( *)({_TOKEN})\n(?: *{re.escape(_UNSEARCHED)}\n)?", re.MULTILINE)
+#: A placeholder paragraph as Markdown renders it.
+_FILLED_BLOCK = re.compile(rf"<p>({_TOKEN})</p>")
+#: A placeholder paragraph in the Markdown, maybe indented.
+_PLACEHOLDER = re.compile(rf"^( *)({_TOKEN})\n", re.MULTILINE)
 #: Characters with a meaning in inline Markdown; a value without any is plain text.
 _INLINE_SYNTAX = re.compile(r"[\\`*_\[\]!<~]")
 #: A value starting like a Markdown block (heading, list, rule) is escaped to stay inline.
 _BLOCK_START = re.compile(r"^(#|[-+*](?=\s)|[0-9]+\.(?=\s))")
 
 
-@dataclass(frozen=True)
-class HtmlBlock:
-    """A structured part of a page, already HTML; `searchable`: for the client search."""
-
-    html: str
-    searchable: bool
-
-
 @dataclass
 class RenderedPage:
-    """A generated page: Markdown for MkDocs, and the HTML blocks its placeholders stand for."""
+    """A generated page: Markdown for MkDocs, and the HTML of the blocks its placeholders
+    stand for (not sanitized yet: see the module docstring)."""
 
     markdown: str
-    blocks: dict[str, HtmlBlock] = field(default_factory=dict)
-    #: The placeholder of `search_ends_here()`: what follows it is never in the client search.
-    search_end: str | None = None
-
-    def split_for_search(self, html: str) -> tuple[str, str]:
-        """The page HTML before its `search_ends_here()` mark and after it (mark dropped).
-
-        The plugin hides the second part from the search plugin, which then neither indexes
-        nor parses it: cheaper than `data-search-exclude` on every section of a long page.
-        """
-        if self.search_end is None:
-            return html, ""
-        head, _, tail = html.partition(f"<p>{self.search_end}</p>")
-        return head, tail
+    blocks: dict[str, str] = field(default_factory=dict)
 
     def resolved(self) -> str:
-        """The Markdown with every block in place as raw HTML (export, tests, reading)."""
+        """The Markdown with every block in place as sanitized raw HTML (`pmkb generate`)."""
 
         def place(match: re.Match[str]) -> str:
             block = self.blocks.get(match.group(2))
             if block is None:
                 return match.group(0)
-            return "".join(match.group(1) + line for line in block.html.splitlines(keepends=True))
+            html = sanitize_html(block)
+            return "".join(match.group(1) + line for line in html.splitlines(keepends=True))
 
-        text = _PLACEHOLDER.sub(place, self.markdown)
-        return text.replace(f"\n{self.search_end}\n", "") if self.search_end else text
+        return _PLACEHOLDER.sub(place, self.markdown)
 
 
-def fill_blocks(html: str, blocks: Mapping[str, HtmlBlock], *, searchable: bool) -> str:
-    """The page HTML with the placeholder of each (searchable or not) block replaced."""
+def fill_blocks(html: str, blocks: Mapping[str, str]) -> str:
+    """The page HTML with the placeholder paragraph of each block replaced by the block."""
 
     def fill(match: re.Match[str]) -> str:
-        block = blocks.get(match.group(1))
-        if block is None or block.searchable != searchable:
-            return match.group(0)
-        return block.html
+        return blocks.get(match.group(1), match.group(0))
 
     return _FILLED_BLOCK.sub(fill, html)
 
@@ -162,10 +136,11 @@ class PageRenderer:
     def render(self, template: str, page_uri: str, **context: Any) -> RenderedPage:
         """Render `template` for the page at `page_uri` (links are made relative to it).
 
-        The template gets `link` (a Markdown link target MkDocs checks and rewrites),
-        `block(template, searchable=False, **context)`, which renders an HTML template and
-        returns the placeholder paragraph to put where it belongs, and `search_ends_here()`,
-        a mark after which nothing of the page goes to the client search.
+        The template gets `link` (a Markdown link target MkDocs checks and rewrites) and
+        `block(template, **context)`, which renders an HTML template and returns the
+        placeholder paragraph to put where it belongs. (`block`'s `searchable` and
+        `search_ends_here()` steered mkdocs-material's client search, which no page is in
+        now: both are still accepted, and do nothing, for overrides written for them.)
         """
         page = RenderedPage("")
 
@@ -176,17 +151,16 @@ class PageRenderer:
             return urls.relative_url(page_uri, target_uri, self.directory_urls)
 
         def block(name: str, searchable: bool = False, **block_context: Any) -> str:
-            html = sanitize_html(self.html_env.get_template(name).render(
+            html = self.html_env.get_template(name).render(
                 link=url, page_uri=page_uri, **block_context
-            ))
+            )
             token = f"pmkb{self._nonce}b{len(page.blocks)}"
-            page.blocks[token] = HtmlBlock(html.strip() + "\n", searchable)
+            page.blocks[token] = html.strip() + "\n"
             # Its own paragraph even where the template's line before does not end in a blank.
-            return f"\n{token}" if searchable else f"\n{token}\n{_UNSEARCHED}"
+            return f"\n{token}"
 
         def search_ends_here() -> str:
-            page.search_end = f"pmkb{self._nonce}end"
-            return f"\n{page.search_end}\n"
+            return ""
 
         page.markdown = self.env.get_template(template).render(
             link=link, block=block, search_ends_here=search_ends_here, page_uri=page_uri,

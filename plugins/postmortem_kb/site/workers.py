@@ -1,0 +1,62 @@
+"""Run the per-file work of a cold build on every core.
+
+Reading, validating, checking and projecting one postmortem depends on that file alone, and
+it is most of the planning a build does before MkDocs renders anything: on a machine with
+two cores, one of them idled through it. `map_calls` runs such calls in worker processes,
+in order, and returns their results (pickled back), or runs them right here when that would
+not pay or not be safe:
+
+- fewer calls than `MIN_CALLS`: starting workers costs more than it saves;
+- one core;
+- no `fork` (Windows, macOS' default): a spawned worker would import the package and
+  MkDocs again, which at the sizes where this matters costs about what it saves;
+- another thread is running (the live preview's server, its file watcher): a process
+  forked while another thread holds a lock (logging's, the import system's) can hang.
+
+The functions must depend on their arguments alone (what the plan cache asks of them too),
+and be importable by name so they can be sent to a worker.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any
+
+#: Below this many calls, the work is done in this process.
+MIN_CALLS = 64
+#: Calls sent to a worker at once: enough to make each round trip worth its pickling,
+#: few enough that the workers finish together.
+CHUNKS_PER_WORKER = 8
+
+Call = tuple[Callable[..., Any], tuple[Any, ...]]
+
+
+def worker_count() -> int:
+    """How many worker processes `map_calls` would use now; 0: none, run here."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    if (cores or 1) < 2 or sys.platform not in ("linux", "linux2"):
+        return 0
+    if threading.active_count() > 1:
+        return 0
+    return min(cores or 1, 4)
+
+
+def map_calls(calls: Sequence[Call]) -> list[Any]:
+    """`[function(*arguments) for function, arguments in calls]`, on every core it pays to use."""
+    workers = worker_count() if len(calls) >= MIN_CALLS else 0
+    if workers == 0:
+        return [function(*arguments) for function, arguments in calls]
+    chunk = max(1, len(calls) // (workers * CHUNKS_PER_WORKER))
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        return list(pool.map(_call, calls, chunksize=chunk))
+
+
+def _call(call: Call) -> Any:
+    function, arguments = call
+    return function(*arguments)

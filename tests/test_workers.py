@@ -1,0 +1,77 @@
+"""Per-file work on every core (`site/workers.py`): the same plan as one made in one process.
+
+A cold build reads, validates, checks and projects each file in worker processes, and the
+plan cache hands what they computed to the plan. The plan is made in a fresh interpreter (a
+process with a single thread, as `mkdocs build` is: a test runner's threads would rule the
+workers out), once on every core and once in that process alone, and compared whole: every
+page, every problem and finding, with a broken file and blaming sentences among the files.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+from postmortem_kb.site import workers
+from site_builder import REPO_ROOT
+from test_indexes import load_benchmark
+
+PLAN_TWICE = textwrap.dedent(
+    """
+    import json, sys
+    from pathlib import Path
+    from postmortem_kb.cli.main import load_settings
+    from postmortem_kb.site import build_cache, plan, workers
+
+    def made(cache_dir):
+        settings = load_settings(sys.argv[2], sys.argv[1])
+        cache = build_cache.PlanCache(Path(cache_dir), settings.audience)
+        site = plan.plan_site(settings, None, cache)
+        pages = {uri: cache.identity(cache.materialise(page)) for uri, page in site.pages.items()}
+        return {"pages": pages, "problems": [str(problem) for problem in site.every_problem]}
+
+    cores = workers.worker_count()
+    on_every_core = made(sys.argv[3] + "/a")
+    workers.worker_count = lambda: 0
+    print(json.dumps({"workers": cores, "on_every_core": on_every_core,
+                      "here": made(sys.argv[3] + "/b")}))
+    """
+)
+
+
+def test_a_plan_made_on_every_core_is_the_one_made_in_one_process(tmp_path: Path) -> None:
+    benchmark = load_benchmark()
+    incidents = benchmark.synthetic_library(workers.MIN_CALLS + 6, seed=11)
+    config = benchmark.write_ours(tmp_path / "kb", incidents)
+    source = tmp_path / "kb" / "postmortems"
+    blaming = next(source.rglob("*.md"))
+    (source / "broken.md").write_text("---\ntitle: [unclosed\n---\n", encoding="utf-8")
+    blaming.write_text(
+        blaming.read_text(encoding="utf-8") + "\nThe operator should have checked the "
+        "dashboard. It was human error.\n", encoding="utf-8")
+    for audience in ("internal", "public"):
+        done = subprocess.run(
+            [sys.executable, "-c", PLAN_TWICE, str(config), audience, str(tmp_path / audience)],
+            capture_output=True, text=True, cwd=config.parent, check=False,
+            env={"PYTHONPATH": str(REPO_ROOT / "plugins"), "PATH": "/usr/bin:/bin"},
+        )
+        assert done.returncode == 0, done.stderr
+        result = json.loads(done.stdout)
+        assert result["workers"] >= 1, "this machine has one core: nothing ran in a worker"
+        assert result["on_every_core"] == result["here"]
+        problems = "\n".join(result["here"]["problems"])
+        assert "broken.md" in problems
+        if audience == "internal":
+            assert "blaming language: “human error”" in problems
+            assert "blaming language: “should have checked”" in problems
+        assert len(result["here"]["pages"]) > len(incidents)
+
+
+def test_few_calls_are_made_in_this_process() -> None:
+    """Starting workers for a handful of files would cost more than it saves."""
+    calls = [(os.getpid, ())] * (workers.MIN_CALLS - 1)
+    assert set(workers.map_calls(calls)) == {os.getpid()}

@@ -1,7 +1,7 @@
 """The page renderer: HTML blocks in the Markdown, filled in after it, and one-line values.
 
 Structured parts of a page are HTML blocks (`render.py`); these tests pin how they travel
-through Markdown, that a page written out as Markdown has them sanitized, that plain values
+through Markdown, that they are sanitized as they are rendered, that plain values
 skipping Markdown come out exactly as Markdown would make them, and that every link a block
 writes reaches a page, with and without `use_directory_urls`.
 """
@@ -75,7 +75,7 @@ def test_resolved_markdown_holds_each_block_in_place(tmp_path: Path) -> None:
     page = renderer_with(tmp_path, BLOCKS).render("page.md.j2", "incidents/a/index.md", value="v")
     text = page.resolved()
     assert "pmkb" not in text and "data-search-exclude" not in text
-    # Sanitized: the HTML parser supplies the table's implied `<tbody>`.
+    # Sanitized as rendered: the HTML parser supplies the table's implied `<tbody>`.
     assert "Before.\n\n\n<table><tbody><tr><td>v</td></tr></tbody></table>\n" in text
     assert '    <ul><li><a href="../../tags/dns/">dns</a></li></ul>\n' in text  # indented
 

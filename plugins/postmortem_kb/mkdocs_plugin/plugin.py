@@ -20,9 +20,9 @@ Events, one job each:
   box answers from ours, written with the data files).
 - `on_pre_page` / `on_post_page`: count the pages read and written: a progress line in a
   terminal (`core/console_report.py`).
-- `on_page_content`: first fill in each generated page's HTML blocks (`render.py`), then
-  pass every page's HTML (and its table of contents) through the sanitizer: it is made from
-  author text, generated pages' and hand-written ones alike.
+- `on_page_content`: first pass every page's HTML (and its table of contents) through the
+  sanitizer: it is made from author text, generated pages' and hand-written ones alike;
+  then fill in a generated page's HTML blocks (`render.py`, which sanitized them).
 - `on_env`: a public build leaves out every non-Markdown file of `docs/` that no page of the
   build links to (every page's HTML exists by now; static files are copied right after); the
   theme's templates, compiled once, are kept under `cache_dir` (`build_cache.py`).
@@ -279,21 +279,20 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
         page.meta["search"] = {"exclude": True}
         return markdown
 
-    # First: the HTML is still all made from author text and our blocks; other plugins may
-    # add their own after this, which is not author text.
+    # First: the HTML is still all made from author text; other plugins may add their own
+    # after this, which is not author text.
     @event_priority(50)
     def on_page_content(
         self, html: str, *, page: Page, config: MkDocsConfig, files: Files
     ) -> str:
-        """Fill in a generated page's HTML blocks, then rebuild the page's HTML, and the
-        titles of its table of contents (the theme prints them as HTML), from the
-        sanitizer's allowlist: one pass over all of it."""
-        generated = self._generated(page)
-        if generated is not None:
-            html = fill_blocks(html, generated.blocks)
+        """Rebuild the page's HTML, and the titles of its table of contents (the theme prints
+        them as HTML), from the sanitizer's allowlist; then fill in a generated page's HTML
+        blocks, which were sanitized as they were rendered (on every core)."""
         for item in _walk_toc(page.toc):
             item.title = sanitize_html(item.title)
-        return sanitize_html(html)
+        html = sanitize_html(html)
+        generated = self._generated(page)
+        return html if generated is None else fill_blocks(html, generated.blocks)
 
     def on_pre_page(self, page: Page, *, config: MkDocsConfig, files: Files) -> Page:
         """Count the page read; a long build shows its progress in a terminal."""

@@ -225,6 +225,22 @@ def page_identity(page: RenderedPage) -> str:
     )
 
 
+#: The renderings of the pages `PlanCache._render_batch` has workers render: a worker forked
+#: from this process finds each by its place in the list.
+_BATCH: list[Callable[[], RenderedPage]] = []
+
+
+def _render_nth(index: int) -> tuple[RenderedPage, float]:
+    return _timed(_BATCH[index])
+
+
+def _timed(render: Callable[[], RenderedPage]) -> tuple[RenderedPage, float]:
+    """A page rendered, and the seconds it took (for `PlanCache.defer`)."""
+    began = time.perf_counter()
+    page = render()
+    return page, time.perf_counter() - began
+
+
 #: A result `read_files` computed: the incident, the other arguments, the result.
 _Precomputed = tuple[object, tuple[object, ...], object]
 
@@ -299,6 +315,10 @@ class PlanCache:
         self._last_pages: dict[str, tuple[RenderedPage, float]] = {}
         self._deferred_pages: dict[str, tuple[Callable[[], RenderedPage], str]] = {}
         self._worker: threading.Thread | None = None
+        #: While planning: the pages to render, all at once on every core (`_render_batch`);
+        #: None: render a page when it is asked for.
+        self._batch: list[tuple[RenderedPage, str, Callable[[], RenderedPage], str]] | None = None
+        self._batch_ids: set[int] = set()
         #: What `read_files` computes with each file it reads, and what it computed: (function,
         #: id(incident)) → (the incident, the other arguments, the result), until `result`.
         self._with_each: list[tuple[Callable[..., object], tuple[object, ...]]] = []
@@ -319,6 +339,7 @@ class PlanCache:
         self._deferred_pages = {}
         self._used = set()
         self._with_each, self._precomputed = [], {}
+        self._batch = []
         self._tree = None
         self._source_dir = settings.source_dir
         self._loaded_by_source = {}
@@ -542,7 +563,8 @@ class PlanCache:
     def name_plan(self, plan: object, pages: Mapping[str, RenderedPage]) -> None:
         """Name a finished plan (a dataclass) by everything in it, its `pages` by their
         identities: a function of the whole plan (the search box's index) is then kept and
-        deferred like any result."""
+        deferred like any result. The pages planned are rendered first (`_render_batch`)."""
+        self._render_batch()
         fields = [(name, getattr(plan, name)) for name in field_names(type(plan))]
         self.fingerprints.name(
             plan,
@@ -579,7 +601,7 @@ class PlanCache:
                 self._latest[function] = result
             for key, (render, place) in pages.items():
                 try:
-                    self._render(key, render, place)
+                    self._keep_page(*_timed(render), key=key, place=place)
                 except Exception as error:
                     log.debug(f"deferred page {place} failed: {error}")
                     self._last_pages.pop(place, None)  # rendered during the next build
@@ -618,19 +640,45 @@ class PlanCache:
         if self._deferrable and last is not None and last[1] >= SLOW_PAGE_SECONDS:
             self._deferred_pages[key] = (render, place)
             return last[0]
-        return self._render(key, render, place)
+        if self._batch is not None:
+            placeholder = RenderedPage("")
+            self._batch.append((placeholder, key, render, place))
+            return placeholder
+        page, seconds = _timed(render)
+        self._keep_page(page, seconds, key=key, place=place)
+        return page
 
-    def _render(self, key: str, render: Callable[[], RenderedPage], place: str) -> RenderedPage:
-        began = time.perf_counter()
-        page = render()
-        self._last_pages[place] = (page, time.perf_counter() - began)
+    def _render_batch(self) -> None:
+        """Render the pages planned since `begin`, in worker processes forked now, which
+        have every page's context already (`workers.py`; in this process when they cannot).
+        A page's rendering depends on its context alone, like every result here."""
+        batch, self._batch, self._batch_ids = self._batch or [], None, set()
+        global _BATCH
+        _BATCH = [render for _, _, render, _ in batch]
+        try:
+            rendered = map_calls([(_render_nth, (index,)) for index in range(len(batch))])
+        finally:
+            _BATCH = []
+        for (placeholder, key, _, place), (page, seconds) in zip(batch, rendered, strict=True):
+            placeholder.markdown, placeholder.blocks = page.markdown, page.blocks
+            self._keep_page(placeholder, seconds, key=key, place=place)
+
+    def _is_planned(self, page: RenderedPage) -> bool:
+        """Whether `page` is a placeholder in the batch still to render."""
+        if len(self._batch_ids) != len(self._batch or ()):
+            self._batch_ids = {id(planned) for planned, _, _, _ in self._batch or ()}
+        return id(page) in self._batch_ids
+
+    def _keep_page(self, page: RenderedPage, seconds: float, *, key: str, place: str) -> None:
+        self._last_pages[place] = (page, seconds)
         self._pages[key] = page
         self._identities[key] = self.identity(page)
         self._changed = True
-        return page
 
     def identity(self, page: RenderedPage) -> str:
         """The page's `page_identity`, without rendering a placeholder."""
+        if self._batch and self._is_planned(page):
+            self._render_batch()  # asked for before the plan was done: render the pages now
         known = self._page_identities.get(id(page))
         if known is not None and known[0] is page:
             return known[1]
@@ -640,6 +688,8 @@ class PlanCache:
 
     def materialise(self, page: RenderedPage) -> RenderedPage:
         """Fill in a placeholder `page` from its template; any other page is returned as is."""
+        if self._batch and self._is_planned(page):
+            self._render_batch()
         pending = self._pending.pop(id(page), None)
         if pending is None or pending[0] is not page:
             return page

@@ -12,9 +12,9 @@ build of a large library.
 Values from YAML are escaped by the filters (`inline`, `text`; in HTML blocks Jinja's
 autoescape and `inline`): nothing a postmortem author writes becomes raw HTML except
 through Markdown the author wrote on purpose in a Markdown field. Escaping is not enough for
-HTML (a `javascript:` URL escapes to itself), so the plugin fills the blocks into the HTML
-MkDocs makes of the Markdown and passes the whole page through the sanitizer once; a page
-written out as Markdown (`RenderedPage.resolved`) gets its blocks sanitized there.
+HTML (a `javascript:` URL escapes to itself), so each HTML block passes the sanitizer as it
+is rendered (on any core: `build_cache.py`), with every value in it; the plugin sanitizes
+the HTML MkDocs makes of the Markdown, then fills the blocks in.
 """
 
 from __future__ import annotations
@@ -64,20 +64,19 @@ _BLOCK_START = re.compile(r"^(#|[-+*](?=\s)|[0-9]+\.(?=\s))")
 @dataclass
 class RenderedPage:
     """A generated page: Markdown for MkDocs, and the HTML of the blocks its placeholders
-    stand for (not sanitized yet: see the module docstring)."""
+    stand for (sanitized)."""
 
     markdown: str
     blocks: dict[str, str] = field(default_factory=dict)
 
     def resolved(self) -> str:
-        """The Markdown with every block in place as sanitized raw HTML (`pmkb generate`)."""
+        """The Markdown with every block in place as raw HTML (`pmkb generate`, tests)."""
 
         def place(match: re.Match[str]) -> str:
             block = self.blocks.get(match.group(2))
             if block is None:
                 return match.group(0)
-            html = sanitize_html(block)
-            return "".join(match.group(1) + line for line in html.splitlines(keepends=True))
+            return "".join(match.group(1) + line for line in block.splitlines(keepends=True))
 
         return _PLACEHOLDER.sub(place, self.markdown)
 
@@ -151,9 +150,9 @@ class PageRenderer:
             return urls.relative_url(page_uri, target_uri, self.directory_urls)
 
         def block(name: str, searchable: bool = False, **block_context: Any) -> str:
-            html = self.html_env.get_template(name).render(
+            html = sanitize_html(self.html_env.get_template(name).render(
                 link=url, page_uri=page_uri, **block_context
-            )
+            ))
             token = f"pmkb{self._nonce}b{len(page.blocks)}"
             page.blocks[token] = html.strip() + "\n"
             # Its own paragraph even where the template's line before does not end in a blank.

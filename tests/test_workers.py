@@ -1,10 +1,11 @@
 """Per-file work on every core (`site/workers.py`): the same plan as one made in one process.
 
 A cold build reads, validates, checks and projects each file in worker processes, and the
-plan cache hands what they computed to the plan. The plan is made in a fresh interpreter (a
-process with a single thread, as `mkdocs build` is: a test runner's threads would rule the
-workers out), once on every core and once in that process alone, and compared whole: every
-page, every problem and finding, with a broken file and blaming sentences among the files.
+plan cache hands what they computed to the plan; the planned pages are rendered by workers
+too. The plan is made in a fresh interpreter (a process with a single thread, as `mkdocs
+build` is), once on every core and once in that process alone, and compared whole: every
+page, problem and finding, search document and data file, with a broken file and blaming
+sentences among the files.
 """
 
 from __future__ import annotations
@@ -32,7 +33,8 @@ PLAN_TWICE = textwrap.dedent(
         cache = build_cache.PlanCache(Path(cache_dir), settings.audience)
         site = plan.plan_site(settings, None, cache)
         pages = {uri: cache.identity(cache.materialise(page)) for uri, page in site.pages.items()}
-        return {"pages": pages, "problems": [str(problem) for problem in site.every_problem]}
+        return {"pages": pages, "problems": [str(problem) for problem in site.every_problem],
+                "data_files": site.data_files, "documents": [repr(d) for d in site.documents]}
 
     cores = workers.worker_count()
     on_every_core = made(sys.argv[3] + "/a")
@@ -69,6 +71,8 @@ def test_a_plan_made_on_every_core_is_the_one_made_in_one_process(tmp_path: Path
             assert "blaming language: “human error”" in problems
             assert "blaming language: “should have checked”" in problems
         assert len(result["here"]["pages"]) > len(incidents)
+        assert len(result["here"]["documents"]) >= len(incidents)
+        assert result["here"]["data_files"]["incidents.json"].count('"id":') >= len(incidents)
 
 
 def test_few_calls_are_made_in_this_process() -> None:

@@ -32,7 +32,7 @@ import email.utils
 import itertools
 import json
 import xml.etree.ElementTree as ET
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin
@@ -89,9 +89,15 @@ def feed_item(incident: Incident | PublicIncident) -> FeedItem:
 
 
 def feed_files(
-    settings: Settings, incidents: Iterable[Incident | PublicIncident]
+    settings: Settings,
+    incidents: Iterable[Incident | PublicIncident],
+    records: Sequence[str] | None = None,
 ) -> dict[str, str]:
-    """uri → text of the feeds and `incidents.json`, for the audience's `incidents`."""
+    """uri → text of the feeds and `incidents.json`, for the audience's `incidents`;
+    `records`: their `incident_record`s in the same order, when already made."""
+    incidents = list(incidents)
+    if records is not None:
+        by_id = {incident.id: record for incident, record in zip(incidents, records, strict=True)}
     ordered = sorted(incidents, key=lambda incident: (incident.date, incident.id), reverse=True)
     listed = listed_everywhere(ordered, settings.types)  # not game days, others' incidents …
     newest = (i for i in listed if isinstance(i, PublicIncident) or i.is_published)
@@ -99,7 +105,8 @@ def feed_files(
     return {
         urls.RSS_FEED_FILE: rss_feed(settings, published),
         urls.JSON_FEED_FILE: json_feed(settings, published),
-        urls.INCIDENTS_JSON_FILE: incidents_json(settings, ordered),
+        urls.INCIDENTS_JSON_FILE: incidents_json(
+            settings, ordered, [by_id[incident.id] for incident in ordered] if records else None),
     }
 
 
@@ -207,11 +214,21 @@ def json_feed(settings: Settings, items: list[FeedItem]) -> str:
     return _dump(feed)
 
 
-def incidents_json(settings: Settings, incidents: Iterable[Incident | PublicIncident]) -> str:
+def incidents_json(
+    settings: Settings,
+    incidents: Iterable[Incident | PublicIncident],
+    records: Sequence[str] | None = None,
+) -> str:
     """The audience's incidents as data: see the module docstring for what each holds."""
-    records = [_json_value(incident) for incident in incidents]
-    document = {"audience": settings.audience, "incidents": records}
-    return json.dumps(document, ensure_ascii=False, separators=(",", ":")) + "\n"
+    if records is None:
+        records = [incident_record(incident) for incident in incidents]
+    audience = json.dumps(settings.audience)
+    return f'{{"audience":{audience},"incidents":[{",".join(records)}]}}\n'
+
+
+def incident_record(incident: Incident | PublicIncident) -> str:
+    """One incident of `incidents.json`, as JSON text (made with each file: `plan.py`)."""
+    return json.dumps(_json_value(incident), ensure_ascii=False, separators=(",", ":"))
 
 
 def _json_value(value: Any) -> Any:

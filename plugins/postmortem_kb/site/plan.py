@@ -34,7 +34,7 @@ from ..search.related import compute_related
 from .actions import action_pages
 from .build_cache import PlanCache
 from .factors import factor_pages
-from .feeds import feed_files, feed_links
+from .feeds import feed_files, feed_links, incident_record
 from .gallery import gallery_pages, incident_lessons, lesson_texts, load_gallery
 from .hand_written import (
     HandWrittenPage,
@@ -168,6 +168,8 @@ def project_audience(settings: Settings, cache: PlanCache | None = None) -> Audi
         cache.with_each_file(project_incident, settings)
         if not settings.is_public:
             cache.with_each_file(incident_findings, *_quality_context(settings))
+            cache.with_each_file(incident_documents)
+            cache.with_each_file(incident_record)
         kb = load_knowledge_base(settings, cache.read_files)
         cache.name_incidents(kb)
     projection_problems = Problems()
@@ -196,6 +198,11 @@ def project_incident(
         return projection, None
     preview = preview_public(incident, settings).incident
     return projection, None if projection.problems else preview
+
+
+def incident_documents(incident: Incident | PublicIncident) -> list[SearchDocument]:
+    """The search index's documents of one incident."""
+    return search_documents([incident])
 
 
 def incident_findings(incident: Incident, *context: Any) -> list[Problem]:
@@ -239,7 +246,7 @@ def plan_site(
     lessons = load_gallery(settings, problems)
     paths = load_paths(settings, (incident.id for incident in kb.incidents), problems)
     documents = [document for incident in view.incidents
-                 for document in _computed(cache, search_documents, [incident])]
+                 for document in _computed(cache, incident_documents, incident)]
     plan = SitePlan(
         view,
         listing(view.incidents),
@@ -268,7 +275,8 @@ def plan_site(
         listed, [*incident_lessons(written_up), *lessons], renderer, settings
     ))
     plan.public_texts.extend(lesson_texts(lessons))
-    plan.data_files.update(_computed(cache, feed_files, settings, view.incidents))
+    records = [_computed(cache, incident_record, incident) for incident in view.incidents]
+    plan.data_files.update(_computed(cache, feed_files, settings, view.incidents, records))
     if not settings.is_public:
         plan.pages.update(onboarding_pages(paths, plan.entries, renderer))
         plan.pages.update(insights_pages(kb.incidents, renderer, settings))

@@ -15,8 +15,15 @@ nothing changed since). Each figure is the median of `--runs` runs over the quer
 printed beside its target, with the ratio of the largest size to the smallest (the search
 must not grow with the library), taken run by run: the sizes are searched in turn, so a
 machine getting busier weighs on all of them. Wall time is the target; CPU time is printed
-beside it. It checks that no run updated the index (a run that did was not warm: the
+beside it, and so is Python starting and doing nothing (`python -c pass`), the floor under
+any command. It checks that no run updated the index (a run that did was not warm: the
 figures would not mean what they say).
+
+The searches run with compiled bytecode, as an installed `pmkb` does (pip compiles it; a
+checkout writes `__pycache__` on first use): they keep it in a folder of their own
+(`PYTHONPYCACHEPREFIX`), written by the warm-up searches, even where the environment asks
+Python not to write any (`PYTHONDONTWRITEBYTECODE`), which would make every search compile
+the package's modules again (about 30 ms a search on the 2-core machine it was written on).
 
     python benchmarks/search.py --process [--sizes 500 5000] [--runs 15] [--keep DIR]
 
@@ -307,7 +314,14 @@ def pmkb_command() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "postmortem_kb.cli"]
 
 
-def warm_knowledge_base(root: Path, count: int, seed: int) -> Path:
+def with_bytecode(bytecode: Path) -> dict[str, str]:
+    """The environment of a process that keeps compiled bytecode in `bytecode` (see above)."""
+    environment = {name: value for name, value in os.environ.items()
+                   if name != "PYTHONDONTWRITEBYTECODE"}
+    return {**environment, "PYTHONPYCACHEPREFIX": str(bytecode)}
+
+
+def warm_knowledge_base(root: Path, count: int, seed: int, environment: dict[str, str]) -> Path:
     """A knowledge base of `count` postmortem files at `root`, its index built by a search."""
     from build import synthetic_library, write_ours  # its generator is built on this module's
 
@@ -318,23 +332,23 @@ def warm_knowledge_base(root: Path, count: int, seed: int) -> Path:
     for _ in range(2):
         time.sleep(manifest.RACY_NS / 1e9)
         subprocess.run([*pmkb_command(), "search", "warm up"], cwd=root, check=True,
-                       stdout=subprocess.DEVNULL)
+                       stdout=subprocess.DEVNULL, env=environment)
     return root
 
 
-def time_search(root: Path, query: str) -> tuple[float, float]:
+def time_process(command: Sequence[str], root: Path, environment: dict[str, str]
+                 ) -> tuple[float, float]:
     """Wall and CPU seconds (user + system, the operating system's accounting of the finished
-    process) of one whole `pmkb search` process.
+    process) of one whole process.
 
     The target is wall time; CPU time is printed beside it because on a busy machine a
     process waits for a core, which wall time counts and CPU time does not."""
     began = time.perf_counter()
-    process = subprocess.Popen([*pmkb_command(), "search", query], cwd=root,
-                               stdout=subprocess.DEVNULL)
+    process = subprocess.Popen(command, cwd=root, stdout=subprocess.DEVNULL, env=environment)
     _, status, usage = os.wait4(process.pid, 0)
     wall = time.perf_counter() - began
     if os.waitstatus_to_exitcode(status):
-        raise SystemExit(f"{root}: pmkb search {query!r} failed")
+        raise SystemExit(f"{root}: {' '.join(command)} failed")
     return wall, usage.ru_utime + usage.ru_stime
 
 
@@ -348,13 +362,18 @@ def run_process(sizes: Sequence[int], runs: int, seed: int, keep: Path | None) -
     quieter weighs on all sizes alike; the growth is the median of the runs' ratios."""
     with tempfile.TemporaryDirectory() as scratch:
         folder = keep or Path(scratch)
-        roots = {count: warm_knowledge_base(folder / f"kb-{count}", count, seed)
+        environment = with_bytecode(folder / "bytecode")
+        roots = {count: warm_knowledge_base(folder / f"kb-{count}", count, seed, environment)
                  for count in sorted(sizes)}
         before = {count: _index_writes(root) for count, root in roots.items()}
         times: dict[int, list[tuple[float, float]]] = {count: [] for count in roots}
+        floor: list[tuple[float, float]] = []
         for run in range(runs):
+            query = QUERIES[run % len(QUERIES)]
             for count, root in roots.items():
-                times[count].append(time_search(root, QUERIES[run % len(QUERIES)]))
+                command = [*pmkb_command(), "search", query]
+                times[count].append(time_process(command, root, environment))
+            floor.append(time_process([sys.executable, "-c", "pass"], folder, environment))
         for count, root in roots.items():
             if _index_writes(root) != before[count]:
                 raise SystemExit(f"{root}: a search updated the index; nothing may change "
@@ -374,6 +393,10 @@ def run_process(sizes: Sequence[int], runs: int, seed: int, keep: Path | None) -
         large[1] / small[1] for small, large in zip(times[smallest], times[largest], strict=True))
     print(f"{f'{largest:,} / {smallest:,}':>12} {growth:>9.2f}x {TARGET_PROCESS_GROWTH:>9.2f}x "
           f"{growth / TARGET_PROCESS_GROWTH:>7.2f} {cpu_growth:>9.2f}x")
+    floor_wall = statistics.median(wall for wall, _ in floor)
+    floor_cpu = statistics.median(cpu for _, cpu in floor)
+    print(f"{'python alone':>12} {_duration(floor_wall):>10} {'':>10} {'':>7} "
+          f"{_duration(floor_cpu):>10}")
     missed = [wall for wall in walls.values() if wall > TARGET_PROCESS]
     return 1 if missed or growth > TARGET_PROCESS_GROWTH else 0
 

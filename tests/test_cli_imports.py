@@ -76,6 +76,10 @@ def test_search_imports_neither_mkdocs_nor_numpy_nor_the_site(kb: Path) -> None:
     assert imported(report, (*HEAVY, "jinja2", "markdown", "postmortem_kb.site")) == []
     # A search that finds every file unchanged does not even read YAML.
     assert imported(report, ("yaml", "postmortem_kb.core.validate")) == []
+    # Nor what whoosh imports for features never used (`search/whoosh_import.py`), the
+    # logging MkDocs needs, or the worker processes a build's index update runs in.
+    unused = ("urllib.request", "asyncio", "logging", "multiprocessing", "whoosh.lang.morph_en")
+    assert imported(report, unused) == []
 
 
 def test_new_imports_neither_mkdocs_nor_search_nor_the_site(kb: Path) -> None:

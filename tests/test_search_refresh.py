@@ -218,6 +218,32 @@ def test_a_touched_file_is_read_but_the_index_is_not_written(
     assert reads.names == ["postmortems/2023/dns.md"]  # recorded: not read again
 
 
+def test_names_that_sort_apart_as_text_and_as_paths_are_recorded_as_listed(
+    searched: Settings, reads: Reads
+) -> None:
+    """The listing takes each folder's names in order: `2023/dns.md` comes before
+    `2023-old.md`, which text order puts first (`-` sorts before `/`). The manifest's first
+    line lists the recorded files in the listing's order, or no search would ever find the
+    index current: each would take the lock, compare every file and write the manifest."""
+    for number, name in enumerate(["2023 b.md", "2023-old.md", "2023.md", "2023/z/deep.md"]):
+        age(write(searched, name, postmortem(f"Replica lost {number}", extra=f"id: r{number}\n")))
+    assert len(search(searched, "replica")) == 4
+    written = (index_dir(searched) / manifest.MANIFEST_FILE).stat().st_mtime_ns
+    header = manifest.read_manifest_header(index_dir(searched))
+    with SearchIndex(index_dir(searched)) as index:
+        assert header is not None
+        assert header.describes(manifest.snapshot_sources(searched), index.state())
+    reads.names.clear()
+    assert len(search(searched, "replica")) == 4
+    assert reads.names == []
+    assert (index_dir(searched) / manifest.MANIFEST_FILE).stat().st_mtime_ns == written
+
+    age(write(searched, "2023-old.md", postmortem("Replica promoted late", extra="id: r1\n")))
+    assert search(searched, "promoted") == ["r1"]
+    assert reads.names == ["postmortems/2023-old.md"]
+    assert_current(searched)
+
+
 # Ids: the first file in discovery order wins, as in a full load
 
 

@@ -17,7 +17,6 @@ import argparse
 import datetime as dt
 import importlib
 import json
-import logging
 import re
 import shutil
 import sys
@@ -25,13 +24,13 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..core.console_report import collapse
-from ..core.problems import Problem, in_reading_order
 from ..core.settings import Settings, settings_from_config
 from .settings_cache import cached_settings
 
 if TYPE_CHECKING:
     from mkdocs.config.defaults import MkDocsConfig
+
+    from ..core.problems import Problem
 
 CONFIG_FILES = {"internal": "mkdocs.yml", "public": "mkdocs.public.yml"}
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
@@ -55,6 +54,7 @@ def load_mkdocs_config(audience: str, config_file: str | None = None) -> MkDocsC
     from mkdocs.exceptions import Abort, ConfigurationError
 
     path = config_path(audience, config_file)
+    configure_logging()
     try:
         return load_config(config_file=str(path))
     except ConfigurationError as exc:
@@ -150,6 +150,8 @@ def cmd_agenda(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    from ..core.console_report import collapse
+    from ..core.problems import in_reading_order
     from ..site.plan import plan_site
     from .engine_check import plugin_engine_warning
 
@@ -234,6 +236,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from mkdocs.exceptions import Abort, ConfigurationError, PluginError
 
     config_file = args.config_file or CONFIG_FILES[args.audience]
+    configure_logging()
     try:
         # Dirty: a save renders only the pages it changes (see `cmd_build`).
         serve(config_file=config_file, dev_addr=args.dev_addr, livereload=True,
@@ -498,16 +501,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-class _CliHandler(logging.StreamHandler):
-    """Marks the handler `pmkb` adds, so calling `main()` again replaces it."""
+#: The name of the handler `pmkb` adds, so that configuring again replaces it.
+_HANDLER_NAME = "pmkb-cli"
 
 
 def configure_logging() -> None:
-    """Show MkDocs' and our warnings as `WARNING - message` lines on stderr."""
+    """Show MkDocs' and our warnings as `WARNING - message` lines on stderr.
+
+    Called where MkDocs is loaded (`load_mkdocs_config`, `cmd_serve`): only MkDocs and the
+    plugin it runs log there, and a search from cached settings never imports `logging`.
+    """
+    import logging
+
     logger = logging.getLogger("mkdocs")
-    for previous in [h for h in logger.handlers if isinstance(h, _CliHandler)]:
+    for previous in [h for h in logger.handlers if h.get_name() == _HANDLER_NAME]:
         logger.removeHandler(previous)  # bound to the stderr of an earlier call
-    handler = _CliHandler(sys.stderr)
+    handler: logging.Handler = logging.StreamHandler(sys.stderr)
+    handler.set_name(_HANDLER_NAME)
     handler.setFormatter(logging.Formatter("%(levelname)-7s - %(message)s"))
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)
@@ -515,7 +525,6 @@ def configure_logging() -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    configure_logging()
     try:
         return int(args.run(args))
     except CliError as exc:

@@ -27,7 +27,6 @@ import importlib.util
 import os
 import pickle
 import re
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -147,6 +146,8 @@ def _read(path: Path) -> _Stored | None:
 
 
 def _write(path: Path, stored: _Stored) -> None:
+    import tempfile  # only to store settings: a command that reads them does not import it
+
     with contextlib.suppress(OSError):
         path.parent.mkdir(parents=True, exist_ok=True)
         descriptor, temporary = tempfile.mkstemp(prefix=".settings-", dir=path.parent)

@@ -47,11 +47,14 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
 
-from whoosh import analysis, fields, highlight, index, qparser, query, sorting
-from whoosh.filedb.filestore import FileStorage
-from whoosh.filedb.filetables import FileFormatError
-
 from .documents import FIELD_BOOSTS, STOP_WORDS, SearchDocument
+from .whoosh_import import deferred_dependencies
+
+# Without the modules whoosh imports for features never used here (40% of its import time).
+with deferred_dependencies():
+    from whoosh import analysis, fields, highlight, index, qparser, query, sorting
+    from whoosh.filedb.filestore import FileStorage
+    from whoosh.filedb.filetables import FileFormatError
 
 #: Bump whenever the schema or what goes into a field changes: old indexes are rebuilt.
 SCHEMA_VERSION = 2

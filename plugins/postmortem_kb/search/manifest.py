@@ -8,7 +8,9 @@ hash of its search document, or nothing), and a digest of everything the whole k
 shares: the settings, the side files (`_roles.yml`, … any top-level `_*.yml`) and the code
 that turns files into search documents. A search then only lists the source folder and
 compares (`SourceSnapshot.listing`); only when something differs does it read the files
-that changed (`refresh.py`).
+that changed (`refresh.py`). The listing is the one part of a search that grows with the
+library (a `stat` per file), so it keeps to the least Python it can: names in plain lists,
+sizes and times packed in arrays, dictionaries built only when something changed.
 
 Never wrong, by construction:
 - A snapshot is taken *before* any file is read: a file that changes after that has another
@@ -28,6 +30,7 @@ import contextlib
 import dataclasses
 import datetime as dt
 import fcntl
+import functools
 import hashlib
 import itertools
 import json
@@ -38,7 +41,7 @@ from array import array
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from stat import S_ISREG
+from stat import S_ISDIR, S_ISLNK, S_ISREG
 from typing import TYPE_CHECKING, Any
 
 from ..core.fingerprint import package_fingerprint
@@ -56,7 +59,7 @@ POSTMORTEM_SUFFIXES = (".md", ".yaml", ".yml")
 MANIFEST_FILE = "sources.json"
 LOCK_FILE = "sources.lock"
 #: Bump when the manifest's layout or what a digest covers changes.
-MANIFEST_VERSION = 1
+MANIFEST_VERSION = 2
 #: A file modified this recently when it was read is checked by content next time.
 RACY_NS = 2_000_000_000
 #: The time recorded for such a file: it matches no file's real time.
@@ -113,22 +116,63 @@ class SourceFile:
 
 
 @dataclass(frozen=True)
+class FoundFiles:
+    """Files as a listing found them, in listing order: each folder's names sorted, the files
+    below a folder where its name sorts (`a/z.md` before `a-b.md`, unlike plain text order).
+
+    Their relative paths, and their sizes and modification times packed two numbers a file:
+    a tuple and a dictionary entry for each of 5,000 files took a third of the listing.
+    """
+
+    paths: list[str] = dataclasses.field(default_factory=list)
+    stats: array[int] = dataclasses.field(default_factory=lambda: array("q"))
+
+    @classmethod
+    def of(cls, files: dict[str, Stat]) -> FoundFiles:
+        """The files of a manifest (or a snapshot) as a listing finds them."""
+        paths = sorted(files, key=_in_listing_order)
+        return cls(paths, array("q", itertools.chain.from_iterable(map(files.__getitem__, paths))))
+
+    def by_path(self) -> dict[str, Stat]:
+        """Relative path → stat, in discovery order (the paths sorted as text)."""
+        numbers = self.stats
+        stats = zip(numbers[::2], numbers[1::2], strict=True)
+        return dict(sorted(zip(self.paths, stats, strict=True)))
+
+
+def _in_listing_order(path: str) -> str:
+    """The path with its `/`s below every character a name can hold: sorted as text, such
+    paths sort as their parts would, each folder's names in turn."""
+    return path.replace("/", "\0")
+
+
+@dataclass(frozen=True)
 class SourceSnapshot:
     """The source folder as it stood before anything in it was read."""
 
     source_dir: Path
-    #: Relative POSIX path → stat of every postmortem file, in discovery order.
-    postmortems: dict[str, Stat]
-    #: Relative path → stat of every other file (evidence, side files, templates).
-    others: dict[str, Stat]
+    #: Every postmortem file.
+    found_postmortems: FoundFiles
+    #: Every other file (evidence, side files, templates).
+    found_others: FoundFiles
     #: Digest of every input all documents share: settings, side files, code.
     inputs: str
     #: When the snapshot was taken (`time.time_ns()`), for the racy-entry rule.
     taken_ns: int
 
-    @property
+    @functools.cached_property
     def listing(self) -> str:
-        return listing_digest(self.postmortems, self.others)
+        return listing_digest(self.found_postmortems, self.found_others)
+
+    @functools.cached_property
+    def postmortems(self) -> dict[str, Stat]:
+        """Relative POSIX path → stat of every postmortem file, in discovery order."""
+        return self.found_postmortems.by_path()
+
+    @functools.cached_property
+    def others(self) -> dict[str, Stat]:
+        """Relative path → stat of every other file."""
+        return self.found_others.by_path()
 
     def settled(self, stat: Stat) -> Stat:
         """The stat to record for a file read after this snapshot was taken."""
@@ -201,8 +245,9 @@ class Manifest:
 
     @property
     def header(self) -> ManifestHeader:
-        files = {path: entry.stat for path, entry in self.files.items()}
-        return ManifestHeader(self.inputs, self.index_state, listing_digest(files, self.others))
+        files = FoundFiles.of({path: entry.stat for path, entry in self.files.items()})
+        listing = listing_digest(files, FoundFiles.of(self.others))
+        return ManifestHeader(self.inputs, self.index_state, listing)
 
     def for_index(self, index_state: str | None) -> Manifest:
         return dataclasses.replace(self, index_state=index_state)
@@ -215,8 +260,7 @@ def has_evidence_files(incident: Incident) -> bool:
 def snapshot_sources(settings: Settings) -> SourceSnapshot:
     """List the source folder (sizes and times, no file read but the small side files)."""
     taken_ns = time.time_ns()
-    postmortems: dict[str, Stat] = {}
-    others: dict[str, Stat] = {}
+    postmortems, others = FoundFiles(), FoundFiles()
     source_dir = settings.source_dir
     try:
         skip = os.stat(settings.cache_dir)
@@ -229,8 +273,6 @@ def snapshot_sources(settings: Settings) -> SourceSnapshot:
             _list_files(folder, "", True, cache, postmortems, others)
         finally:
             os.close(folder)
-    postmortems = dict(sorted(postmortems.items()))
-    others = dict(sorted(others.items()))
     return SourceSnapshot(
         source_dir, postmortems, others, _inputs_digest(settings, source_dir, others), taken_ns
     )
@@ -244,29 +286,29 @@ def _list_files(
     prefix: str,
     incidents_below: bool,
     cache: tuple[int, int] | None,
-    postmortems: dict[str, Stat],
-    others: dict[str, Stat],
+    postmortems: FoundFiles,
+    others: FoundFiles,
 ) -> None:
-    """Every file below the open `folder` by relative path, split as
+    """Every file below the open `folder`, in listing order (`FoundFiles`), split as
     `discover_postmortem_files` does: no part of a postmortem's path starts with `_`
     (`incidents_below` is False under such a folder), and its suffix is one of
     `POSTMORTEM_SUFFIXES`.
 
     Names starting with `.` are left out altogether (version control), and so is the cache
     folder (`cache`: its device and inode); folders reached through a symbolic link are not
-    entered, as discovery does not. This runs before every search: one `stat` per file,
-    relative to its open folder (no path to resolve from the root), and little else.
+    entered, as discovery does not, and a link to a file counts as that file. This runs
+    before every search: one `stat` per file, relative to its open folder (no path to resolve
+    from the root), and little else (plain names, not `os.scandir` entries, to sort).
     """
-    with os.scandir(folder) as entries:
-        for entry in entries:
-            name = entry.name
-            if name.startswith("."):
-                continue
-            if entry.is_dir(follow_symlinks=False):
-                with contextlib.suppress(OSError):
-                    status = entry.stat(follow_symlinks=False)
-                    if (status.st_dev, status.st_ino) == cache:
-                        continue
+    names = os.listdir(folder)
+    names.sort()
+    for name in names:
+        if name.startswith("."):
+            continue
+        try:
+            status = os.lstat(name, dir_fd=folder)
+            if S_ISDIR(status.st_mode):
+                if (status.st_dev, status.st_ino) != cache:
                     below = os.open(name, _DIRECTORY, dir_fd=folder)
                     try:
                         _list_files(
@@ -280,20 +322,22 @@ def _list_files(
                     finally:
                         os.close(below)
                 continue
-            try:
-                status = entry.stat()
-            except OSError:
-                continue  # a dangling link: no file
-            if not S_ISREG(status.st_mode):
-                continue
-            is_postmortem = (
-                incidents_below and not name.startswith("_") and name.endswith(POSTMORTEM_SUFFIXES)
-            )
-            files = postmortems if is_postmortem else others
-            files[prefix + name] = (status.st_size, status.st_mtime_ns)
+            if S_ISLNK(status.st_mode):
+                status = os.stat(name, dir_fd=folder)
+        except OSError:
+            continue  # gone since it was listed, a dangling link, a folder that cannot be read
+        if not S_ISREG(status.st_mode):
+            continue
+        is_postmortem = (
+            incidents_below and not name.startswith("_") and name.endswith(POSTMORTEM_SUFFIXES)
+        )
+        found = postmortems if is_postmortem else others
+        found.paths.append(prefix + name)
+        found.stats.append(status.st_size)
+        found.stats.append(status.st_mtime_ns)
 
 
-def _inputs_digest(settings: Settings, source_dir: Path, others: dict[str, Stat]) -> str:
+def _inputs_digest(settings: Settings, source_dir: Path, others: FoundFiles) -> str:
     """Everything every document depends on besides its own file.
 
     The settings (but the build date, which no document shows), the top-level side files by
@@ -307,7 +351,7 @@ def _inputs_digest(settings: Settings, source_dir: Path, others: dict[str, Stat]
             "utf-8", "surrogateescape"
         )
     )
-    for relative in others:
+    for relative in others.paths:
         if (
             "/" not in relative
             and relative.startswith("_")
@@ -322,13 +366,13 @@ def _inputs_digest(settings: Settings, source_dir: Path, others: dict[str, Stat]
     return digest.hexdigest()
 
 
-def listing_digest(postmortems: dict[str, Stat], others: dict[str, Stat]) -> str:
-    """A digest of every path with its stat, in order: the paths joined, the numbers packed
-    (formatting 5,000 lines of text took longer than listing the folder)."""
+def listing_digest(postmortems: FoundFiles, others: FoundFiles) -> str:
+    """A digest of every path with its stat, in listing order: the paths joined, the numbers
+    packed (formatting 5,000 lines of text took longer than listing the folder)."""
     digest = hashlib.blake2b(digest_size=16)
-    for files in (postmortems, others):
-        digest.update("\n".join(files).encode("utf-8", "surrogateescape") + b"\0")
-        digest.update(array("q", itertools.chain.from_iterable(files.values())).tobytes())
+    for found in (postmortems, others):
+        digest.update("\n".join(found.paths).encode("utf-8", "surrogateescape") + b"\0")
+        digest.update(found.stats.tobytes())
     return digest.hexdigest()
 
 

@@ -17,13 +17,10 @@ the library (`refresh.py`).
 from __future__ import annotations
 
 import contextlib
-import multiprocessing
 import signal
-import threading
-import traceback
 from dataclasses import dataclass
-from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..core.settings import Settings
 from .documents import SearchDocument
@@ -39,6 +36,9 @@ from .index import (
 )
 from .manifest import Manifest, update_lock, write_manifest
 from .refresh import rebuild_index, refresh_index
+
+if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
 
 
 @dataclass(frozen=True)
@@ -86,6 +86,10 @@ class IndexUpdate:
     def __init__(
         self, settings: Settings, documents: list[SearchDocument], sources: Manifest | None
     ) -> None:
+        # Imported here: `pmkb search` imports this module and never starts a worker.
+        import multiprocessing
+        import threading
+
         self.directory = index_dir(settings)
         context = multiprocessing.get_context("spawn")
         self._connection, worker_end = context.Pipe()
@@ -158,6 +162,8 @@ def _send_documents(
 
 def _update_index_in_worker(settings: Settings, connection: Connection) -> None:
     """The worker process: send back the stats, or the error in words (not a traceback)."""
+    import traceback
+
     # Ctrl-C reaches the whole process group; it is the build's to handle, and stopping the
     # build stops this daemonic worker.
     signal.signal(signal.SIGINT, signal.SIG_IGN)

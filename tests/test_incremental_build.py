@@ -3,30 +3,44 @@
 A dirty build (what `pmkb build` and `pmkb serve` run) reuses the pages of the last build
 whose output would not change and has MkDocs render only the rest (`mkdocs_plugin/
 incremental.py`); planning reuses what files, incidents and page templates computed before
-(`site/build_cache.py`). Each test changes a copy of the example knowledge base step by step.
-After every change it builds the site twice: warm (dirty, into the site the last step
-published, with the caches the last steps left) and clean (everything from scratch, into
-another folder, without caches), and compares every file of the two sites byte for byte.
+(`site/build_cache.py`). Each test changes a copy of the example knowledge base, cut to the
+postmortems the steps touch and those they name (`small_kb`), step by step. After every
+change it builds the site twice: warm (dirty, into the site the last step published, with the
+caches the last steps left) and clean (everything from scratch, into another folder, without
+caches), and compares every file of the two sites byte for byte. The live preview's
+rebuilds (`Preview`, in this process: the server's rebuild on a save, and the rebuilds the
+plugin asks for to catch up) are compared with a clean build of the preview the same way.
 
 MkDocs' build date is fixed (`SOURCE_DATE_EPOCH`), as is the plugin's `build_date`, so no file
 needs normalising: otherwise `sitemap.xml` (each page's `lastmod`) and `sitemap.xml.gz` (the
-time in its header) carry the day of the build, the only things in the output that do.
+time in its header) carry the day of the build, the only things in the output that do. The
+whoosh index is no part of the site (it lives in `cache_dir`), and a build updates it in a
+process of its own: here a stand-in updates nothing (`no_search_index`; the index has its
+own tests).
 """
 
 from __future__ import annotations
 
+import gc
 import logging
+import os
 import re
 import shutil
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from mkdocs.commands.build import build
-from mkdocs.config import load_config
+from mkdocs.config import config_options, load_config
+from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import Abort
+from mkdocs.plugins import BasePlugin
+from mkdocs.structure.pages import Page
 
+from postmortem_kb.mkdocs_plugin import plugin as postmortems_plugin
 from site_builder import REPO_ROOT, BuiltSite, copy_kb
 
 pytestmark = pytest.mark.slow
@@ -38,6 +52,34 @@ RENDERED = re.compile(r"Rendering (\d+) of (\d+) pages")
 WAF = "postmortems/2019/2019-07-02-waf-regex-cpu.md"
 #: A hand-written page's link to the page of the incident `add_postmortem` writes.
 QUEUE_PAGE = "incidents/2026-11-02-queue-backlog/index.md"
+#: The postmortems (and evidence files) of the example `small_kb` keeps: the WAF outage the
+#: steps edit, with its evidence, and the two incidents it names, which name it too.
+SMALL_KB = {
+    "2019/2019-07-02-waf-regex-cpu.md",
+    "2019/2019-07-02-edge-cpu.svg",
+    "2021/2021-06-08-customer-config-latent-bug.md",
+    "2025/2025-11-18-risk-feature-file-oversize.md",
+    "2025/2025-11-18-risk-file-size.svg",
+}
+#: Where the live preview serves the site (`Preview`).
+SERVE_URL = "http://127.0.0.1:8000/"
+#: How long the preview may take to ask for its next rebuild before a test fails.
+WAIT_SECONDS = 60
+#: How many rebuilds the preview may ask for after one (the plan cache's, the pages').
+MAX_CATCH_UP = 2
+
+
+def small_kb(target: Path) -> Path:
+    """The example knowledge base with only the `SMALL_KB` postmortems (and its side files:
+    roles, gallery; not the onboarding paths, which name incidents left out)."""
+    kb = copy_kb(REPO_ROOT, target)
+    source = kb / "postmortems"
+    for path in sorted(source.rglob("*")):
+        relative = path.relative_to(source).as_posix()
+        if path.is_file() and not relative.startswith("_") and relative not in SMALL_KB:
+            path.unlink()
+    (source / "_paths.yml").unlink()
+    return kb
 
 
 @dataclass
@@ -56,6 +98,38 @@ class _Lines(logging.Handler):
         self.lines.append(f"{record.levelname}: {record.getMessage()}")
 
 
+def kb_config(
+    kb: Path, site_dir: Path, cache_dir: Path, *, config_file: str = "mkdocs.yml", strict: bool
+) -> MkDocsConfig:
+    config = load_config(config_file=str(kb / config_file), site_dir=str(site_dir), strict=strict)
+    plugin = config.plugins["postmortems"].config
+    plugin["cache_dir"] = str(cache_dir)
+    plugin["build_date"] = plugin.get("build_date") or BUILD_DATE
+    return config
+
+
+@contextmanager
+def logged() -> Iterator[_Lines]:
+    """The lines MkDocs and the plugins log meanwhile."""
+    handler = _Lines()
+    logger = logging.getLogger("mkdocs")
+    logger.addHandler(handler)
+    previous_level = logger.level
+    logger.setLevel(logging.INFO)
+    try:
+        yield handler
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(previous_level)
+
+
+def built(site_dir: Path, lines: list[str]) -> Build:
+    counts = [RENDERED.search(line) for line in lines]
+    found = [match for match in counts if match]
+    rendered = (int(found[-1].group(1)), int(found[-1].group(2))) if found else None
+    return Build(BuiltSite(site_dir, lines), rendered)
+
+
 def build_kb(
     kb: Path,
     site_dir: Path,
@@ -66,26 +140,31 @@ def build_kb(
     strict: bool = True,
 ) -> Build:
     """Build `kb` into `site_dir` as `pmkb build` does (dirty) or from scratch (not)."""
-    config = load_config(config_file=str(kb / config_file), site_dir=str(site_dir), strict=strict)
-    plugin = config.plugins["postmortems"].config
-    plugin["cache_dir"] = str(cache_dir)
-    plugin["build_date"] = plugin.get("build_date") or BUILD_DATE
-    handler = _Lines()
-    logger = logging.getLogger("mkdocs")
-    logger.addHandler(handler)
-    previous_level = logger.level
-    logger.setLevel(logging.INFO)
+    config = kb_config(kb, site_dir, cache_dir, config_file=config_file, strict=strict)
+    with logged() as handler:
+        try:
+            config.plugins.on_startup(command="build", dirty=dirty)
+            build(config, dirty=dirty)
+        finally:
+            config.plugins.on_shutdown()
+    return built(site_dir, handler.lines)
+
+
+@contextmanager
+def plugin_instances(instances: dict[str, BasePlugin]) -> Iterator[None]:
+    """Have `load_config` take its plugin objects from `instances` meanwhile.
+
+    MkDocs keeps one object per plugin in a process, for every config loaded (so that
+    `serve` keeps the plugins' state across rebuilds): a preview's must not be a clean
+    build's, nor run another build in between.
+    """
+    option = MkDocsConfig.plugins
+    assert isinstance(option, config_options.Plugins)
+    kept, option.plugin_cache = option.plugin_cache, instances
     try:
-        config.plugins.on_startup(command="build", dirty=dirty)
-        build(config, dirty=dirty)
+        yield
     finally:
-        config.plugins.on_shutdown()
-        logger.removeHandler(handler)
-        logger.setLevel(previous_level)
-    counts = [RENDERED.search(line) for line in handler.lines]
-    found = [match for match in counts if match]
-    rendered = (int(found[-1].group(1)), int(found[-1].group(2))) if found else None
-    return Build(BuiltSite(site_dir, handler.lines), rendered)
+        option.plugin_cache = kept
 
 
 def site_files(site_dir: Path) -> dict[str, bytes]:
@@ -109,7 +188,7 @@ class Steps:
 
     def __init__(self, root: Path, config_file: str = "mkdocs.yml") -> None:
         self.root = root
-        self.kb = copy_kb(REPO_ROOT, root / "kb")
+        self.kb = small_kb(root / "kb")
         self.config_file = config_file
         self.warm_site = root / "warm" / "site"
         self.warm_cache = root / "warm" / "cache"
@@ -155,6 +234,29 @@ class Steps:
         assert_same_site(self.warm_site, clean_site)
         shutil.rmtree(clean_site.parent)
         return warm
+
+
+class _NoIndexUpdate:
+    """Stands for the whoosh index update of a build (`search/service.py`'s `IndexUpdate`)."""
+
+    def wait(self) -> str:
+        return "not updated in this test"
+
+    def cancel(self) -> None:
+        pass
+
+
+@pytest.fixture(autouse=True)
+def no_search_index(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """The index updates the builds start: the documents each is to index."""
+    started: list[object] = []
+
+    def start(settings: object, documents: object, *more: object) -> _NoIndexUpdate:
+        started.append(documents)
+        return _NoIndexUpdate()
+
+    monkeypatch.setattr(postmortems_plugin, "start_index_update", start)
+    return started
 
 
 @pytest.fixture(autouse=True)
@@ -364,3 +466,154 @@ def test_a_hook_turns_page_reuse_off_and_the_build_stays_right(tmp_path: Path) -
         "Building every page: the plugin 'title_hook.py' may use every page" in line
         for line in again.site.logs
     )
+
+
+class Preview:
+    """A live preview (`pmkb serve`) in this process, with plugin objects of its own.
+
+    `rebuild` is what the server runs on a save: a dirty build of a config loaded again.
+    `catch_up` runs the rebuilds the plugin asks for after one (the server watches the file
+    the plugin writes then: `cache_dir/build/serve-internal/ready`), until it asks for none.
+    """
+
+    def __init__(self, kb: Path, root: Path) -> None:
+        self.kb = kb
+        self.site = root / "preview" / "site"
+        self.cache = root / "preview" / "cache"
+        self.ready = self.cache / "build" / "serve-internal" / "ready"
+        self._instances: dict[str, BasePlugin] = {}
+        self._asked_before = ""
+        with plugin_instances(self._instances):
+            self._config().plugins.on_startup(command="serve", dirty=True)
+
+    def _config(self) -> MkDocsConfig:
+        config = kb_config(self.kb, self.site, self.cache, strict=True)
+        config.site_url = SERVE_URL
+        return config
+
+    def rebuild(self) -> Build:
+        self._asked_before = self._asked()  # the plugin may ask for the next one meanwhile
+        with plugin_instances(self._instances), logged() as handler:
+            build(self._config(), serve_url=SERVE_URL, dirty=True)
+        return built(self.site, handler.lines)
+
+    def catch_up(self, last: Build) -> list[Build]:
+        """The rebuilds the plugin asks for after `last`, each once it asks for it."""
+        rebuilds = []
+        while any(
+            "reloads once more" in line or "until the rebuild right after" in line
+            for line in last.site.logs
+        ):
+            deadline = time.monotonic() + WAIT_SECONDS
+            while self._asked() == self._asked_before:
+                assert time.monotonic() < deadline, "the preview never asked for its rebuild"
+                time.sleep(0.01)
+            last = self.rebuild()
+            rebuilds.append(last)
+            assert len(rebuilds) <= MAX_CATCH_UP, "the preview keeps asking for rebuilds"
+        return rebuilds
+
+    def _asked(self) -> str:
+        return self.ready.read_text("utf-8") if self.ready.exists() else ""
+
+    def close(self) -> None:
+        with plugin_instances(self._instances):
+            self._config().plugins.on_shutdown()
+
+
+def clean_preview(kb: Path, root: Path) -> Path:
+    """The preview of `kb` built from scratch, by plugin objects of its own, in `root`."""
+    with plugin_instances({}):
+        config = kb_config(kb, root / "site", root / "cache", strict=True)
+        config.site_url = SERVE_URL
+        try:
+            config.plugins.on_startup(command="serve", dirty=False)
+            build(config, serve_url=SERVE_URL, dirty=False)
+        finally:
+            config.plugins.on_shutdown()
+    return root / "site"
+
+
+@pytest.fixture
+def preview(tmp_path: Path) -> Iterator[Preview]:
+    preview = Preview(small_kb(tmp_path / "kb"), tmp_path)
+    try:
+        yield preview
+    finally:
+        preview.close()
+
+
+WAF_PAGE = "incidents/2019-07-02-waf-regex-outage/index.html"
+QUEUE_ID = "2026-11-02-queue-backlog"
+
+
+def add_postmortem_naming_the_waf_outage(kb: Path) -> None:
+    """A new incident whose author names the WAF outage (a link both pages show)."""
+    add_postmortem(kb)
+    edit(
+        f"postmortems/{QUEUE_ID}.md",
+        "tags: [capacity]\n",
+        "tags: [capacity]\nrelated: [2019-07-02-waf-regex-outage]\n",
+    )(kb)
+
+
+def test_the_preview_shows_an_edit_at_once_and_then_catches_up_with_a_clean_build(
+    preview: Preview, tmp_path: Path, no_search_index: list[object]
+) -> None:
+    """The page of the incident edited, added or deleted is right in the rebuild on the save;
+    a page the edit changes only across the library (another incident's related list) may
+    show the last rebuild's for one more rebuild, after which the site is a clean build's.
+    The search index is updated after the rebuild on a save, not after one that catches up
+    (it would index the same)."""
+    first = preview.rebuild()
+    assert first.rendered is not None and first.rendered[0] == first.rendered[1]
+    assert preview.catch_up(first) == []
+    assert len(no_search_index) == 1
+
+    add_postmortem_naming_the_waf_outage(preview.kb)
+    added = preview.rebuild()
+    assert (preview.site / "incidents" / QUEUE_ID / "index.html").is_file()
+    preview.catch_up(added)
+    assert QUEUE_ID in (preview.site / WAF_PAGE).read_text("utf-8")
+    assert_same_site(preview.site, clean_preview(preview.kb, tmp_path / "clean-added"))
+
+    delete_postmortem(preview.kb)
+    deleted = preview.rebuild()
+    assert not (preview.site / "incidents" / QUEUE_ID).exists()
+    assert QUEUE_ID in (preview.site / WAF_PAGE).read_text("utf-8"), "the WAF page waited"
+    assert any(
+        "of them until the rebuild right after this one" in line for line in deleted.site.logs
+    )
+    caught_up = preview.catch_up(deleted)
+    assert caught_up and caught_up[-1].rendered is not None
+    assert QUEUE_ID not in (preview.site / WAF_PAGE).read_text("utf-8")
+    assert_same_site(preview.site, clean_preview(preview.kb, tmp_path / "clean-deleted"))
+
+    edit(WAF, "Its regular expression", "Its regular expression, edited in the preview,")(
+        preview.kb
+    )
+    # Saved a minute ago: the index's manifest records a file changed within two seconds
+    # without its time (`search/manifest.py`), and updates the index once the time is sure.
+    saved = time.time_ns() - 60 * 10**9
+    os.utime(preview.kb / WAF, ns=(saved, saved))
+    updates = len(no_search_index)
+    edited = preview.rebuild()
+    assert "edited in the preview" in (preview.site / WAF_PAGE).read_text("utf-8")
+    assert len(no_search_index) == updates + 1, "an index update after the rebuild on a save"
+    assert preview.catch_up(edited)
+    assert len(no_search_index) == updates + 1, "none after one that catches up"
+    assert_same_site(preview.site, clean_preview(preview.kb, tmp_path / "clean-edited"))
+
+
+def test_a_preview_build_leaves_none_of_its_pages_behind(preview: Preview) -> None:
+    """Once the first build is done the preview freezes what is left for the garbage
+    collector (`serve_heap.py`): a page and its file refer to each other, and frozen they
+    would outlast the build. Nothing the plugin keeps may hold them."""
+    preview.rebuild()
+    gc.collect()
+    left = [
+        thing
+        for thing in gc.get_objects()
+        if isinstance(thing, Page) and thing.file.abs_dest_path.startswith(str(preview.site))
+    ]
+    assert left == []

@@ -24,9 +24,18 @@ other files (`pymdownx.snippets`) turn reuse off (`blocker`): such code may read
 What MkDocs keeps from reading a page, and other pages or later steps use, is put back for a
 reused page: its title and meta (the navigation shows them), its anchors and the anchors its
 links point at (checked after the pages are built), the warnings rendering it logged (logged
-again, so `--strict` fails as a clean build does), the files a public page links to (`on_env`
-keeps those), and the entries mkdocs-material's search plugin made of it (put back in page order
-before the index is written; our own search box is made from the plan, not from pages).
+again, so `--strict` fails as a clean build does) and the files a public page links to
+(`on_env` keeps those). mkdocs-material's search plugin indexes no page (the plugin excludes
+every one: the search box answers from our own index), so there is nothing of it to put back.
+
+In the live preview a page made from an incident that did not change (the very object the
+last rebuild had: its file, the settings and the templates are as they were) may show what
+the last rebuild made of it although something across the library changed it (its related
+incidents, the title of an incident it links to): such a page *waits*, and the rebuild shows
+the edit without rendering the dozens of pages that named a deleted incident. Whenever a page
+waited (or the plan cache deferred a result), the plugin has the preview rebuilt right after,
+and that rebuild, which catches up, lets no page wait: the preview always ends as a clean
+build makes it.
 
 Before MkDocs writes anything the output folder holds exactly the reused pages' files: a fresh
 staging folder (an atomic build) gets hard links to them from the published site, which is
@@ -39,6 +48,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import hashlib
 import importlib.metadata
 import logging
@@ -47,7 +57,7 @@ import pickle
 import shutil
 import sys
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -61,14 +71,16 @@ from mkdocs.structure.nav import Link, Navigation, Section
 from mkdocs.structure.pages import Page
 from mkdocs.utils import get_build_date
 
+from ..core import urls
 from ..core.fingerprint import package_fingerprint
 from ..site.build_cache import Fingerprints, Unfingerprintable, folder_contents
+from ..site.plan import SitePlan
 
 log = get_plugin_logger(__name__)
 
 #: Bump when what the manifest records, or what a key covers, changes.
-MANIFEST_VERSION = 1
-#: Plugins that keep no state across pages, or whose state this module restores.
+MANIFEST_VERSION = 2
+#: Plugins that keep no state across pages (the search plugin indexes none of ours).
 SAFE_PLUGINS = frozenset(
     {
         "material.plugins.search.plugin.SearchPlugin",
@@ -77,8 +89,6 @@ SAFE_PLUGINS = frozenset(
 )
 #: Markdown extensions that read files besides the page.
 FILE_READING_EXTENSIONS = frozenset({"pymdownx.snippets"})
-#: The search plugin whose per-page entries are restored.
-SEARCH_PLUGIN = "material/search"
 #: MkDocs' messages about dirty builds; reuse makes a dirty build a clean one's equal.
 _DIRTY_MESSAGES = ("A 'dirty' build is being performed", "The directory contains stale files")
 
@@ -106,23 +116,24 @@ class PageRecord:
     anchor_links: dict[str, dict[str, str]] | None
     #: Site paths the page's final HTML links to (public builds keep those files).
     linked: set[str] | None
-    #: The search plugin's entries for the page.
-    search: list[dict[str, Any]]
 
 
 @dataclass
 class Manifest:
     site_key: str
     pages: dict[str, PageRecord] = field(default_factory=dict)
+    #: The live preview's: src_uri → the object the page is made from (an incident).
+    sources: dict[str, object] = field(default_factory=dict)
+    #: The live preview's: the next build catches up with this one (lets no page wait).
+    catch_up: bool = False
 
 
 @dataclass
 class _Capture:
-    """What one page's processing in this build looked up, logged and indexed."""
+    """What one page's processing in this build looked up and logged."""
 
     lookups: dict[str, Target] = field(default_factory=dict)
     logs: list[tuple[str, int, str]] = field(default_factory=list)
-    search: list[dict[str, Any]] = field(default_factory=list)
     linked: set[str] | None = None
 
 
@@ -178,10 +189,8 @@ class ManifestStore:
 class PageReuse:
     """One build's reuse of the last one's pages (see the module docstring).
 
-    The plugin calls, in event order: `watch_lookups` (files), `decide` (nav),
-    `before_search`/`after_search` around the search plugin (page context), `note_linked`
-    (env), `restore_search_entries` (post build, before the search plugin writes), then
-    `finish` and, once the site is in place, `commit`.
+    The plugin calls, in event order: `watch_lookups` (files), `decide` (nav), `note_linked`
+    (env), then `finish` and, once the site is in place, `commit`.
     """
 
     def __init__(
@@ -206,13 +215,21 @@ class PageReuse:
         )
         self.blocker: str | None = None
         self.reused: dict[str, PageRecord] = {}
+        #: The reused pages that wait for the next rebuild (module docstring).
+        self.waited: set[str] = set()
         self.site_key: str | None = None
         self._captures: dict[str, _Capture] = {}
-        self._search_mark = 0
         self._files: Files | None = None
+        self._sources: dict[str, object] = {}
         self._logs: _PageLogs | None = None
         self._identities: dict[str, str] = {}
         self._targets: dict[str, Target] = {}
+
+    @property
+    def catches_up(self) -> bool:
+        """In the live preview, this build catches up with the one before (module docstring)."""
+        manifest = self.store.load() if self.serve else None
+        return manifest is not None and manifest.catch_up
 
     # -- files and nav -------------------------------------------------------------------
 
@@ -237,15 +254,18 @@ class PageReuse:
         files: Files,
         identities: dict[str, str],
         dates: Iterable[object],
+        sources: Mapping[str, object] | None = None,
     ) -> set[str]:
         """Mark every page modified or not, restore what reused pages' readers need, and
         prepare the output folder; return the src_uris of the pages MkDocs must render.
 
         `identities` gives each page's source identity; `dates` the build dates the pages
-        show besides MkDocs' own.
+        show besides MkDocs' own; `sources` the object a page is made from, where there is
+        one (an incident page's incident): in the live preview such a page may wait.
         """
         self.blocker = self.blocker or _blocker(config)
         self._identities = identities
+        self._sources = dict(sources or {}) if self.serve else {}
         pages = files.documentation_pages(inclusion=self.inclusion)
         manifest = self.store.load() if self.dirty and self.blocker is None else None
         try:
@@ -258,14 +278,18 @@ class PageReuse:
             self.blocker = f"the configuration holds a value it cannot compare ({error})"
         if self.blocker is not None and self.dirty:
             log.info(f"Building every page: {self.blocker}")
-        self.reused = {}
+        self.reused, self.waited = {}, set()
         if manifest is not None and manifest.site_key == self.site_key:
-            self.reused = {
-                file.src_uri: record
-                for file in pages
-                if (record := manifest.pages.get(file.src_uri)) is not None
-                and self._reusable(file, record, identities, files)
-            }
+            may_wait = not manifest.catch_up
+            for file in pages:
+                record = manifest.pages.get(file.src_uri)
+                if record is None or not self._same_place(file, record):
+                    continue
+                if self._unchanged(file, record, identities, files):
+                    self.reused[file.src_uri] = record
+                elif may_wait and self._made_from_the_same(file.src_uri, manifest):
+                    self.reused[file.src_uri] = record
+                    self.waited.add(file.src_uri)
         for file in pages:
             file.is_modified = _answer(file.src_uri not in self.reused)  # type: ignore[method-assign]
         self._logs = _PageLogs(config, self._capture)
@@ -277,26 +301,40 @@ class PageReuse:
                 _restore(file, record, files, config)
         to_render = {file.src_uri for file in pages} - set(self.reused)
         if self.dirty and self.blocker is None:
+            waiting = (
+                f" ({len(self.waited)} of them until the rebuild right after this one)"
+                if self.waited
+                else ""
+            )
             log.info(
                 f"Rendering {len(to_render)} of {len(pages)} pages; the others are as the "
-                "last build left them"
+                f"last build left them{waiting}"
             )
         return to_render
 
-    def _reusable(
+    def _same_place(self, file: File, record: PageRecord) -> bool:
+        """The page's address, output and inclusion are the record's, and so is its output
+        file: the last build's, untouched since."""
+        return (
+            record.dest_uri == file.dest_uri
+            and record.url == file.url
+            and record.inclusion == str(file.inclusion)
+            and not file.inclusion.is_excluded()
+            and _output_state(self.previous_dir / record.dest_uri) == record.output
+        )
+
+    def _unchanged(
         self, file: File, record: PageRecord, identities: dict[str, str], files: Files
     ) -> bool:
-        if (
-            record.identity != identities.get(file.src_uri)
-            or record.dest_uri != file.dest_uri
-            or record.url != file.url
-            or record.inclusion != str(file.inclusion)
-            or file.inclusion.is_excluded()
-        ):
+        """The page's source and every file its links looked up are as they were."""
+        if record.identity != identities.get(file.src_uri):
             return False
-        if any(self._lookup(files, path) != found for path, found in record.lookups.items()):
-            return False
-        return _output_state(self.previous_dir / record.dest_uri) == record.output
+        return all(self._lookup(files, path) == found for path, found in record.lookups.items())
+
+    def _made_from_the_same(self, uri: str, manifest: Manifest) -> bool:
+        """The page is made from the very object the last rebuild made it from."""
+        source = self._sources.get(uri)
+        return source is not None and manifest.sources.get(uri) is source
 
     def _lookup(self, files: Files, path: str) -> Target:
         """What looking `path` up finds now (pages link to the same few index pages)."""
@@ -311,28 +349,13 @@ class PageReuse:
             for relative in keep:
                 _link_or_copy(self.previous_dir / relative, self.output_dir / relative)
             return
-        for folder, folders, names in os.walk(self.output_dir, topdown=False):
-            for name in names:
-                path = os.path.join(folder, name)
-                if os.path.relpath(path, self.output_dir) not in keep:
-                    os.unlink(path)
-            for name in folders:
-                with contextlib.suppress(OSError):  # not empty: it holds a reused page
-                    os.rmdir(os.path.join(folder, name))
+        if self.output_dir.is_dir():
+            _delete_all_but(str(self.output_dir), keep)
 
     # -- per page ------------------------------------------------------------------------
 
     def _capture(self, page: Page) -> _Capture:
         return self._captures.setdefault(page.file.src_uri, _Capture())
-
-    def before_search(self, page: Page, config: MkDocsConfig) -> None:
-        search = _search_index(config)
-        self._search_mark = len(search.entries) if search is not None else 0
-
-    def after_search(self, page: Page, config: MkDocsConfig) -> None:
-        search = _search_index(config)
-        if search is not None:
-            self._capture(page).search = list(search.entries[self._search_mark :])
 
     def linked(self, page: Page) -> set[str] | None:
         """The paths a reused page links to (None: the page is rendered in this build)."""
@@ -344,36 +367,22 @@ class PageReuse:
 
     # -- the end -------------------------------------------------------------------------
 
-    def restore_search_entries(self, config: MkDocsConfig) -> None:
-        """Give the search plugin every page's entries, in page order, as a clean build does.
-
-        mkdocs-material's own trick for dirty rebuilds (merging the previous index) would
-        add stale entries: it is switched off.
-        """
-        search = _search_index(config)
-        if search is None or self._files is None:
-            return
-        entries = []
-        for file in self._files.documentation_pages(inclusion=self.inclusion):
-            record = self.reused.get(file.src_uri)
-            captured = self._captures.get(file.src_uri)
-            entries += record.search if record else captured.search if captured else []
-        search.entries = entries
-        plugin = config.plugins[SEARCH_PLUGIN]
-        plugin.search_index_prev = None  # type: ignore[attr-defined]
-
     def finish(self) -> Manifest | None:
         """The manifest of this build's output (None when nothing may be reused from it)."""
         if self._logs is not None:
             self._logs.detach()
-        if self.blocker is not None or self.site_key is None or self._files is None:
+        # This build's pages and files, kept no longer: cycles (a page and its file) that
+        # would outlast the preview's first build (`serve_heap.py`).
+        files, self._files = self._files, None
+        if self.blocker is not None or self.site_key is None or files is None:
             return None
-        manifest = Manifest(self.site_key)
-        for file in self._files.documentation_pages(inclusion=self.inclusion):
+        manifest = Manifest(self.site_key, sources=self._sources)
+        for file in files.documentation_pages(inclusion=self.inclusion):
             record = self.reused.get(file.src_uri)
             if record is not None:  # a copy where a link was refused has another inode
                 state = _output_state(Path(file.abs_dest_path))
-                record = dataclasses.replace(record, output=state) if state else None
+                if state != record.output:
+                    record = dataclasses.replace(record, output=state) if state else None
             else:
                 record = self._record(file)
             if record is not None:
@@ -400,11 +409,13 @@ class PageReuse:
             if page.links_to_anchors is None
             else {target.src_uri: dict(links) for target, links in page.links_to_anchors.items()},
             linked=captured.linked,
-            search=captured.search,
         )
 
-    def commit(self, manifest: Manifest | None) -> None:
-        """The site `manifest` describes is in place: the next build may reuse its pages."""
+    def commit(self, manifest: Manifest | None, *, catch_up: bool = False) -> None:
+        """The site `manifest` describes is in place: the next build may reuse its pages
+        (and let none wait, when it is to `catch_up` with this one)."""
+        if manifest is not None:
+            manifest.catch_up = catch_up
         self.store.save(manifest)
 
     def discard(self) -> None:
@@ -439,6 +450,11 @@ class DirtyBuildNotice(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         return not str(record.msg).startswith(_DIRTY_MESSAGES)
+
+
+def incident_sources(plan: SitePlan) -> dict[str, object]:
+    """What each incident page is made from: the incident, as the plan's audience sees it."""
+    return {urls.incident_uri(incident.id): incident for incident in plan.view.incidents}
 
 
 def _restore(file: File, record: PageRecord, files: Files, config: MkDocsConfig) -> None:
@@ -552,7 +568,10 @@ def _plain_setting(value: object) -> object:
     return value
 
 
+@functools.cache
 def _distributions() -> list[str]:
+    """Every installed distribution and its version, once per process: a package installed
+    while `serve` runs is not the code it runs."""
     return sorted(
         f"{dist.metadata['Name']}=={dist.version}" for dist in importlib.metadata.distributions()
     )
@@ -561,11 +580,6 @@ def _distributions() -> list[str]:
 def _is_installed(folder: str) -> bool:
     parts = Path(folder).parts
     return "site-packages" in parts or "dist-packages" in parts
-
-
-def _search_index(config: MkDocsConfig) -> Any:
-    plugin = config.plugins.get(SEARCH_PLUGIN)
-    return getattr(plugin, "search_index", None) if plugin is not None else None
 
 
 def _target(found: File | None) -> Target:
@@ -578,6 +592,25 @@ def _output_state(path: Path) -> tuple[int, int, int] | None:
     except OSError:
         return None
     return status.st_size, status.st_mtime_ns, status.st_ino
+
+
+def _delete_all_but(folder: str, keep: set[str], prefix: str = "") -> bool:
+    """Delete every file under `folder` whose path (`prefix` and its path in `folder`) is not
+    in `keep`, and the folders that leaves empty; whether `folder` is left empty."""
+    empty = True
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            relative = prefix + entry.name
+            if entry.is_dir(follow_symlinks=False):
+                if _delete_all_but(entry.path, keep, relative + os.sep):
+                    os.rmdir(entry.path)
+                else:
+                    empty = False
+            elif relative in keep:
+                empty = False
+            else:
+                os.unlink(entry.path)
+    return empty
 
 
 def _link_or_copy(source: Path, target: Path) -> None:

@@ -3,6 +3,9 @@
 Events, one job each:
 - `on_startup`: remember whether this is `serve` (live preview builds are not swapped) and
   whether it is a `dirty` build, which reuses the pages of the last one (`incremental.py`).
+- `on_serve`: have the live preview hear of a save as it happens, not poll for it
+  (`watcher.py`); have the garbage collector skip what the first build keeps for every
+  rebuild (`serve_heap.py`).
 - `on_config`: turn the typed options into core `Settings`; point `site_dir` at a fresh
   staging folder so a failing build never touches the published site (the site's build
   lock is held from here until it is published or discarded: see `site/publish.py`);
@@ -10,7 +13,8 @@ Events, one job each:
 - `on_pre_build`: load, validate and plan the site (before MkDocs cleans any folder), and
   report every problem at once, one line per cause; start updating the search index in
   a worker process, so whoosh runs on another core while MkDocs renders pages (with the
-  manifest of the files read, for `pmkb search`).
+  manifest of the files read, for `pmkb search`). Under `serve` the update starts once the
+  preview is built, which then has both cores, and only when what it indexes changed.
 - `on_files`: first leave out the hand-written pages of `docs/` that are not for this
   audience (their files and their nav entries), then add the generated pages and evidence
   files; last, note the files each page's links look up.
@@ -22,14 +26,15 @@ Events, one job each:
   terminal (`core/console_report.py`).
 - `on_page_content`: first pass every page's HTML (and its table of contents) through the
   sanitizer: it is made from author text, generated pages' and hand-written ones alike;
-  then fill in a generated page's HTML blocks (`render.py`, which sanitized them).
+  then fill in a generated page's HTML blocks (`render.py`, which sanitized them), and
+  let go of them (`memory.py`: at 10,000 incidents a build must not hold every page twice).
 - `on_env`: a public build leaves out every non-Markdown file of `docs/` that no page of the
   build links to (every page's HTML exists by now; static files are copied right after); the
   theme's templates, compiled once, are kept under `cache_dir` (`build_cache.py`).
 - `on_post_page` / `on_post_template`: point the theme's search box at our search worker
   (`search_box.py`); put the page's Content-Security-Policy in its head
   (`content_policy.py`), not under `serve`, whose live-reload script is inline and new on
-  every request.
+  every request; then let go of the page's HTML, when no plugin may read it again.
 - `on_post_build`: collect the search index update (under `serve`, after the build) and
   write data files (feeds, JSON, the search box's index) at the default priority; then,
   after every other plugin has written its output (search index), run the public leak
@@ -51,9 +56,9 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from jinja2 import Environment
 from mkdocs.config.defaults import MkDocsConfig
@@ -68,6 +73,8 @@ from mkdocs.utils import CountHandler
 from ..core.console_report import Progress, collapse
 from ..core.sanitize import MARKDOWN_TABLES_CONFIG, sanitize_html
 from ..core.settings import Settings, settings_from_config
+from ..search.documents import SearchDocument
+from ..search.manifest import Manifest as SourcesManifest
 from ..search.manifest import snapshot_sources
 from ..search.service import IndexUpdate, IndexUpdateError, start_index_update
 from ..site.assets import add_assets, packaged_assets
@@ -80,7 +87,17 @@ from ..site.publish import PublishError, Staging, stage
 from ..site.render import RenderedPage, fill_blocks
 from ..site.search_box import search_box_files, use_search_worker
 from .config import PostmortemsConfig
-from .incremental import DirtyBuildNotice, ManifestStore, PageReuse
+from .incremental import (
+    SAFE_PLUGINS,
+    DirtyBuildNotice,
+    ManifestStore,
+    PageReuse,
+    incident_sources,
+)
+from .memory import FREED
+
+if TYPE_CHECKING:
+    from mkdocs.livereload import LiveReloadServer
 
 log = get_plugin_logger(__name__)
 
@@ -100,25 +117,43 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
         self.warning_counter: CountHandler | None = None
         self.index_update: IndexUpdate | None = None
         self.index_waiter: threading.Thread | None = None
+        #: Under `serve`: what the index is to get once the preview is built, and what the
+        #: last update that succeeded gave it (the documents and the files' manifest).
+        self.index_pending: tuple[list[SearchDocument], SourcesManifest] | None = None
+        self.indexed: tuple[list[SearchDocument], SourcesManifest] | None = None
         #: Pages read, then written, shown in a terminal; the number of pages to do.
         self.progress: Progress | None = None
         self.pages = self.pages_to_render = 0
+        #: Installed while a dirty build runs: with page reuse it makes the site a clean build
+        #: makes. Each plugin object's own: another's shutdown leaves this one's in place.
+        self.dirty_notice = DirtyBuildNotice()
 
     def on_startup(self, *, command: Literal["build", "gh-deploy", "serve"], dirty: bool) -> None:
         self.is_serve = command == "serve"
         self.dirty = dirty
         if dirty:
-            logging.getLogger("mkdocs.commands.build").addFilter(_DIRTY_NOTICE)
+            logging.getLogger("mkdocs.commands.build").addFilter(self.dirty_notice)
 
     def on_shutdown(self) -> None:
-        logging.getLogger("mkdocs.commands.build").removeFilter(_DIRTY_NOTICE)
+        logging.getLogger("mkdocs.commands.build").removeFilter(self.dirty_notice)
         if self.index_waiter is not None:
             self.index_waiter.join()  # the last preview's index update
         if self.plan_cache is not None:
             # Once MkDocs let go of the pages: what a build holds is not held twice. A
             # `serve` session saves once, at its end.
             gc.collect()
+            FREED.trim()
             self.plan_cache.save()
+
+    def on_serve(
+        self, server: LiveReloadServer, *, config: MkDocsConfig, builder: Callable[..., Any]
+    ) -> LiveReloadServer:
+        from .serve_heap import freeze_what_lasts  # only `serve` needs these
+        from .watcher import watch_natively
+
+        watch_natively(server)
+        freeze_what_lasts()  # after the first build: what it keeps lasts (`serve_heap.py`)
+        return server
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
         self.settings = settings_from_config(self.config, config)
@@ -162,8 +197,11 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
             dirty=self.dirty, serve=self.is_serve,
         )
         if self.is_serve:
-            # The preview shows an edit first, then rebuilds once these are up to date.
-            self.plan_cache.defer(*LIBRARY_WIDE, search_box_files)
+            # The preview shows an edit first, then rebuilds once these are up to date; that
+            # rebuild catches up with all of it (deferring nothing, not even the search box's
+            # index of the plan it makes, it is the last).
+            deferrable = (*LIBRARY_WIDE, search_box_files)
+            self.plan_cache.defer(*(() if self.reuse.catches_up else deferrable))
             self._revalidated().parent.mkdir(parents=True, exist_ok=True)
             if str(self._revalidated().parent) not in config.watch:
                 config.watch.append(str(self._revalidated().parent))
@@ -196,10 +234,15 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
         self._stop_index_update()  # a `serve` rebuild never runs two writers on one index
         if sources is not None:
             # The public index is updated only once the leak guard has passed (see
-            # `_guard_and_publish`); the internal one alongside the page rendering, with the
-            # manifest that lets `pmkb search` tell it is current without reading the files.
+            # `_guard_and_publish`); the internal one alongside the page rendering (the live
+            # preview's once it is built), with the manifest that lets `pmkb search` tell it
+            # is current without reading the files.
             manifest = sources.manifest(self.plan.kb.incidents, self.plan.documents)
-            self.index_update = start_index_update(self.settings, self.plan.documents, manifest)
+            if self.is_serve:
+                self.index_pending = (self.plan.documents, manifest)  # `_update_index_later`
+            else:
+                self.index_update = start_index_update(self.settings, self.plan.documents,
+                                                       manifest)
 
     # First: a plugin that reads the pages in on_files (tags, blog, i18n) never sees a page
     # this audience leaves out.
@@ -254,7 +297,8 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
         assert self.reuse is not None and self.plan is not None and self.settings is not None
         pages = files.documentation_pages(inclusion=InclusionLevel.all)
         identities = {file.src_uri: self._identity(file) for file in pages}
-        to_render = self.reuse.decide(config, nav, files, identities, [self.settings.build_date])
+        to_render = self.reuse.decide(config, nav, files, identities, [self.settings.build_date],
+                                      incident_sources(self.plan))
         self.pages_to_render = len(to_render)  # the others are reused: MkDocs skips them
         for uri in sorted(to_render & self.plan.pages.keys()):
             file = files.get_file_from_path(uri)
@@ -292,7 +336,10 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
             item.title = sanitize_html(item.title)
         html = sanitize_html(html)
         generated = self._generated(page)
-        return html if generated is None else fill_blocks(html, generated.blocks)
+        if generated is not None:
+            html = fill_blocks(html, generated.blocks)
+            self._done_with_blocks(generated)
+        return html
 
     def on_pre_page(self, page: Page, *, config: MkDocsConfig, files: Files) -> Page:
         """Count the page read; a long build shows its progress in a terminal."""
@@ -306,9 +353,32 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
         if self.progress is not None:
             self.progress.advance("Writing pages", self.pages)
         output = use_search_worker(output)
-        if self.is_serve:
-            return output
-        return with_content_security_policy(output, page.content or "")
+        if not self.is_serve:
+            output = with_content_security_policy(output, page.content or "")
+        self._done_with_content(page, config)
+        return output
+
+    def _done_with_blocks(self, generated: RenderedPage) -> None:
+        """A generated page's blocks are in its HTML now. A build lets go of them (the live
+        preview keeps its pages for the next rebuild): at thousands of pages, every page's
+        blocks and every page's HTML at once were a good part of the peak memory."""
+        if self.is_serve or self.plan_cache is None:
+            return
+        size = sum(sys.getsizeof(block) for block in generated.blocks.values())
+        self.plan_cache.let_go(generated)
+        FREED.let_go(size)
+
+    def _done_with_content(self, page: Page, config: MkDocsConfig) -> None:
+        """The theme made the page's output of its HTML; MkDocs writes it next and checks
+        anchors from what it noted while reading the page. When every plugin of the build is
+        one known to read a page only while it is processed (`SAFE_PLUGINS`), no one reads
+        this HTML again: let go of it. Another plugin may read every page at the end (a
+        print or PDF page), so with one the HTML stays."""
+        if not page.content or not _every_plugin_known(config):
+            return
+        size = sys.getsizeof(page.content)
+        page.content = ""  # not None: the page's title is still the one its HTML gave
+        FREED.let_go(size)
 
     def on_post_template(
         self, output_content: str, *, template_name: str, config: MkDocsConfig
@@ -368,12 +438,7 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
     def _write_data_files(self, *, config: MkDocsConfig) -> None:
         assert self.plan is not None and self.settings is not None
         assert self.plan_cache is not None
-        if self.index_update is not None and self.is_serve:
-            # The preview shows the site first; the next rebuild waits for the index.
-            self.index_waiter = threading.Thread(
-                target=self._finish_index_update, name="pmkb-index-wait", daemon=True)
-            self.index_waiter.start()
-        elif self.index_update is not None:
+        if self.index_update is not None:
             self._finish_index_update()
         data_files = dict(self.plan.data_files)
         if "material/search" in config.plugins:  # the theme shows its search box
@@ -400,10 +465,14 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
         assert self.reuse is not None and self.plan_cache is not None
         manifest = self.reuse.finish()
         if self.staging is None:
-            self.reuse.commit(manifest)
-            if self.is_serve and self.plan_cache.revalidate(self._rebuild_preview):
+            catch_up = self.is_serve and self.plan_cache.revalidate(self._rebuild_preview)
+            if catch_up:
                 log.info("Bringing related incidents and feeds up to date; the preview "
                          "reloads once more when they are")
+            elif self.reuse.waited:
+                self._rebuild_preview()  # the pages that waited are rendered then
+            self.reuse.commit(manifest, catch_up=catch_up or bool(self.reuse.waited))
+            self._update_index_later()
             return
         staging, self.staging = self.staging, None  # a failed publish discards it itself
         try:
@@ -416,7 +485,22 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
 
     on_post_build = CombinedEvent(_write_data_files, _guard_and_publish)
 
-    def _finish_index_update(self) -> None:
+    def _update_index_later(self) -> None:
+        """Under `serve`: update the search index now that the preview is built (the next
+        rebuild waits for it), unless it would get what the last update gave it, as when a
+        rebuild catches up with the one that showed an edit."""
+        pending, self.index_pending = self.index_pending, None
+        if pending is None or _same_index(pending, self.indexed):
+            return
+        assert self.settings is not None
+        self.index_update = start_index_update(self.settings, *pending)
+        self.index_waiter = threading.Thread(target=self._finish_index_update, args=(pending,),
+                                             name="pmkb-index-wait", daemon=True)
+        self.index_waiter.start()
+
+    def _finish_index_update(
+        self, indexing: tuple[list[SearchDocument], SourcesManifest] | None = None
+    ) -> None:
         assert self.index_update is not None and self.settings is not None
         update, self.index_update = self.index_update, None
         try:
@@ -426,6 +510,7 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
             log.warning(f"Search index ({self.settings.audience}): {error}")
         else:
             log.info(f"Search index ({self.settings.audience}): {stats}")
+            self.indexed = indexing
 
     def on_build_error(self, *, error: Exception) -> None:
         self._stop_index_update()
@@ -449,8 +534,23 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
             self.warning_counter = None
 
 
-#: Installed while a dirty build runs: with page reuse it makes the site a clean build makes.
-_DIRTY_NOTICE = DirtyBuildNotice()
+def _every_plugin_known(config: MkDocsConfig) -> bool:
+    return all(
+        f"{type(plugin).__module__}.{type(plugin).__qualname__}" in SAFE_PLUGINS
+        for plugin in config.plugins.values()
+    )
+
+
+def _same_index(
+    pending: tuple[list[SearchDocument], SourcesManifest],
+    indexed: tuple[list[SearchDocument], SourcesManifest] | None,
+) -> bool:
+    """The same documents (the very objects: the plan cache keeps an unchanged incident's)
+    and an equal manifest of the files."""
+    if indexed is None or len(pending[0]) != len(indexed[0]):
+        return False
+    same = all(new is old for new, old in zip(pending[0], indexed[0], strict=True))
+    return same and pending[1] == indexed[1]
 
 
 def _walk_toc(items: Iterable[AnchorLink]) -> Iterator[AnchorLink]:

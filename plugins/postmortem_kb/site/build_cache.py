@@ -704,6 +704,17 @@ class PlanCache:
         self._page_identities[id(page)] = (page, identity)
         return page
 
+    def let_go(self, page: RenderedPage) -> None:
+        """Drop `page`'s HTML blocks, once the caller has put them in the page's HTML: a
+        build that runs once (not the live preview) needs nothing else of them, and at
+        thousands of pages they are a good part of its peak memory. The pages kept in memory
+        for a next build are forgotten with them, or that build would take this one without
+        its blocks; it renders again those it needs (`materialise`), as a new process does.
+        Its identity stays known (`identity`)."""
+        self._pages.clear()
+        self._last_pages.clear()
+        page.blocks = {}
+
 
 class CachingRenderer(PageRenderer):
     """A `PageRenderer` that renders a page only when its inputs are new (`PlanCache.page`)."""

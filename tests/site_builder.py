@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import shutil
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -57,6 +58,20 @@ def copy_kb(source: Path, target: Path) -> Path:
         if (source / name).is_dir():
             shutil.copytree(source / name, target / name, dirs_exist_ok=True)
     return target
+
+
+def example_kb_with(target: Path, kept: Collection[str]) -> Path:
+    """The example knowledge base with only the postmortem files `kept` (paths under
+    `postmortems/`) and its side files (roles, gallery), but not the onboarding paths, which
+    name incidents left out."""
+    kb = copy_kb(REPO_ROOT, target)
+    source = kb / "postmortems"
+    for path in sorted(source.rglob("*")):
+        relative = path.relative_to(source).as_posix()
+        if path.is_file() and not relative.startswith("_") and relative not in kept:
+            path.unlink()
+    (source / "_paths.yml").unlink()
+    return kb
 
 
 def write_small_kb(root: Path, site_name: str, postmortems: dict[str, str]) -> Path:

@@ -27,7 +27,7 @@ from mkdocs.structure.pages import Page
 from postmortem_kb.mkdocs_plugin import plugin as postmortems_plugin
 from postmortem_kb.mkdocs_plugin.memory import FreedMemory, _malloc_trim, trim_heap
 from postmortem_kb.mkdocs_plugin.plugin import PostmortemsPlugin
-from site_builder import REPO_ROOT, copy_kb
+from site_builder import example_kb_with
 
 pytestmark = pytest.mark.slow
 #: 2026-11-23 00:00 UTC, for MkDocs (sitemap dates); the plugin's `build_date` is that day.
@@ -86,13 +86,7 @@ class Built:
 
 
 def small_kb(target: Path, *, hook: bool = False) -> Path:
-    kb = copy_kb(REPO_ROOT, target)
-    source = kb / "postmortems"
-    for path in sorted(source.rglob("*")):
-        relative = path.relative_to(source).as_posix()
-        if path.is_file() and not relative.startswith("_") and relative not in KEPT:
-            path.unlink()
-    (source / "_paths.yml").unlink()  # it names incidents left out
+    kb = example_kb_with(target, KEPT)
     if hook:
         (kb / "print_hook.py").write_text(PRINT_HOOK, encoding="utf-8")
         config = kb / "mkdocs.yml"

@@ -41,7 +41,7 @@ from mkdocs.plugins import BasePlugin
 from mkdocs.structure.pages import Page
 
 from postmortem_kb.mkdocs_plugin import plugin as postmortems_plugin
-from site_builder import REPO_ROOT, BuiltSite, copy_kb
+from site_builder import REPO_ROOT, BuiltSite, example_kb_with
 
 pytestmark = pytest.mark.slow
 #: 2026-11-23 00:00 UTC, for MkDocs; the plugin's `build_date` is the same day.
@@ -70,16 +70,8 @@ MAX_CATCH_UP = 2
 
 
 def small_kb(target: Path) -> Path:
-    """The example knowledge base with only the `SMALL_KB` postmortems (and its side files:
-    roles, gallery; not the onboarding paths, which name incidents left out)."""
-    kb = copy_kb(REPO_ROOT, target)
-    source = kb / "postmortems"
-    for path in sorted(source.rglob("*")):
-        relative = path.relative_to(source).as_posix()
-        if path.is_file() and not relative.startswith("_") and relative not in SMALL_KB:
-            path.unlink()
-    (source / "_paths.yml").unlink()
-    return kb
+    """The example knowledge base with only the `SMALL_KB` postmortems."""
+    return example_kb_with(target, SMALL_KB)
 
 
 @dataclass

@@ -191,8 +191,14 @@ def test_build_error_and_serve_rebuild_stop_the_previous_worker(
         plugin.on_pre_build(config=config)  # a rebuild: one writer at a time
         with pytest.raises(IndexUpdateError, match="cancelled"):
             stuck.wait()
-        assert plugin.index_update is not stuck
-        assert plugin.index_update.wait().added == 1
+        # Under `serve` the update starts once the preview is built, on both cores.
+        assert plugin.index_update is None
+        pending = plugin.index_pending
+        assert pending is not None and len(pending[0]) == 1
+        plugin._update_index_later()
+        assert plugin.index_waiter is not None
+        plugin.index_waiter.join()
+        assert plugin.indexed is pending  # the update succeeded
         assert index_workers() == []
     finally:
         config.plugins.on_shutdown()

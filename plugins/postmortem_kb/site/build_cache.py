@@ -241,6 +241,8 @@ def _timed(render: Callable[[], RenderedPage]) -> tuple[RenderedPage, float]:
     return page, time.perf_counter() - began
 
 
+#: A page planned, to render with the others: its placeholder, key, rendering and place.
+_PlannedPage = tuple[RenderedPage, str, Callable[[], RenderedPage], str]
 #: A result `read_files` computed: the incident, the other arguments, the result.
 _Precomputed = tuple[object, tuple[object, ...], object]
 
@@ -315,10 +317,9 @@ class PlanCache:
         self._last_pages: dict[str, tuple[RenderedPage, float]] = {}
         self._deferred_pages: dict[str, tuple[Callable[[], RenderedPage], str]] = {}
         self._worker: threading.Thread | None = None
-        #: While planning: the pages to render, all at once on every core (`_render_batch`);
-        #: None: render a page when it is asked for.
-        self._batch: list[tuple[RenderedPage, str, Callable[[], RenderedPage], str]] | None = None
-        self._batch_ids: set[int] = set()
+        #: While planning: the pages to render, all at once on every core (`_render_batch`),
+        #: by id(placeholder), in the order planned; None: render a page when asked for.
+        self._batch: dict[int, _PlannedPage] | None = None
         #: What `read_files` computes with each file it reads, and what it computed: (function,
         #: id(incident)) → (the incident, the other arguments, the result), until `result`.
         self._with_each: list[tuple[Callable[..., object], tuple[object, ...]]] = []
@@ -339,7 +340,7 @@ class PlanCache:
         self._deferred_pages = {}
         self._used = set()
         self._with_each, self._precomputed = [], {}
-        self._batch = []
+        self._batch = {}
         self._tree = None
         self._source_dir = settings.source_dir
         self._loaded_by_source = {}
@@ -642,7 +643,7 @@ class PlanCache:
             return last[0]
         if self._batch is not None:
             placeholder = RenderedPage("")
-            self._batch.append((placeholder, key, render, place))
+            self._batch[id(placeholder)] = (placeholder, key, render, place)
             return placeholder
         page, seconds = _timed(render)
         self._keep_page(page, seconds, key=key, place=place)
@@ -652,7 +653,7 @@ class PlanCache:
         """Render the pages planned since `begin`, in worker processes forked now, which
         have every page's context already (`workers.py`; in this process when they cannot).
         A page's rendering depends on its context alone, like every result here."""
-        batch, self._batch, self._batch_ids = self._batch or [], None, set()
+        batch, self._batch = list((self._batch or {}).values()), None
         global _BATCH
         _BATCH = [render for _, _, render, _ in batch]
         try:
@@ -663,12 +664,6 @@ class PlanCache:
             placeholder.markdown, placeholder.blocks = page.markdown, page.blocks
             self._keep_page(placeholder, seconds, key=key, place=place)
 
-    def _is_planned(self, page: RenderedPage) -> bool:
-        """Whether `page` is a placeholder in the batch still to render."""
-        if len(self._batch_ids) != len(self._batch or ()):
-            self._batch_ids = {id(planned) for planned, _, _, _ in self._batch or ()}
-        return id(page) in self._batch_ids
-
     def _keep_page(self, page: RenderedPage, seconds: float, *, key: str, place: str) -> None:
         self._last_pages[place] = (page, seconds)
         self._pages[key] = page
@@ -677,7 +672,7 @@ class PlanCache:
 
     def identity(self, page: RenderedPage) -> str:
         """The page's `page_identity`, without rendering a placeholder."""
-        if self._batch and self._is_planned(page):
+        if self._batch and id(page) in self._batch:
             self._render_batch()  # asked for before the plan was done: render the pages now
         known = self._page_identities.get(id(page))
         if known is not None and known[0] is page:
@@ -688,7 +683,7 @@ class PlanCache:
 
     def materialise(self, page: RenderedPage) -> RenderedPage:
         """Fill in a placeholder `page` from its template; any other page is returned as is."""
-        if self._batch and self._is_planned(page):
+        if self._batch and id(page) in self._batch:
             self._render_batch()
         pending = self._pending.pop(id(page), None)
         if pending is None or pending[0] is not page:

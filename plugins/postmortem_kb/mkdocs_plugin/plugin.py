@@ -11,15 +11,17 @@ Events, one job each:
   lock is held from here until it is published or discarded: see `site/publish.py`);
   have the `tables` extension align columns with `align` (the sanitizer drops `style`).
 - `on_pre_build`: load, validate and plan the site (before MkDocs cleans any folder), and
-  report every problem at once, one line per cause; start updating the search index in
-  a worker process, so whoosh runs on another core while MkDocs renders pages (with the
-  manifest of the files read, for `pmkb search`). Under `serve` the update starts once the
-  preview is built, which then has both cores, and only when what it indexes changed.
+  report every problem at once, one line per cause.
 - `on_files`: first leave out the hand-written pages of `docs/` that are not for this
   audience (their files and their nav entries), then add the generated pages and evidence
   files; last, note the files each page's links look up.
 - `on_nav`: last, once the navigation is final, tell MkDocs which pages it must render and
-  which it reuses from the last build (`incremental.py`); render only those (`build_cache.py`).
+  which it reuses from the last build (`incremental.py`); render only those (`build_cache.py`),
+  their Markdown in worker processes, ahead of MkDocs' loop (`ahead.py`). Then start updating
+  the search index in a worker process, so whoosh runs on another core while MkDocs builds
+  the pages (with the manifest of the files read, for `pmkb search`). Under `serve` the
+  update starts once the preview is built, which then has both cores, and only when what it
+  indexes changed.
 - `on_page_markdown`: keep every page out of mkdocs-material's search index (the search
   box answers from ours, written with the data files).
 - `on_pre_page` / `on_post_page`: count the pages read and written: a progress line in a
@@ -28,6 +30,7 @@ Events, one job each:
   sanitizer: it is made from author text, generated pages' and hand-written ones alike;
   then fill in a generated page's HTML blocks (`render.py`, which sanitized them), and
   let go of them (`memory.py`: at 10,000 incidents a build must not hold every page twice).
+  A page rendered ahead had all this done in its worker.
 - `on_env`: a public build leaves out every non-Markdown file of `docs/` that no page of the
   build links to (every page's HTML exists by now; static files are copied right after); the
   theme's templates, compiled once, are kept under `cache_dir` (`build_cache.py`).
@@ -86,6 +89,7 @@ from ..site.public_guard import find_public_leaks
 from ..site.publish import PublishError, Staging, stage
 from ..site.render import RenderedPage, fill_blocks
 from ..site.search_box import search_box_files, use_search_worker
+from .ahead import RenderedAhead, page_of
 from .config import PostmortemsConfig
 from .incremental import (
     SAFE_PLUGINS,
@@ -123,6 +127,8 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
         self.indexed: tuple[list[SearchDocument], SourcesManifest] | None = None
         #: Pages read, then written, shown in a terminal; the number of pages to do.
         self.progress: Progress | None = None
+        #: This build's pages whose HTML workers made before MkDocs' loop reached them.
+        self.ahead = RenderedAhead()
         self.pages = self.pages_to_render = 0
         #: Installed while a dirty build runs: with page reuse it makes the site a clean build
         #: makes. Each plugin object's own: another's shutdown leaves this one's in place.
@@ -234,15 +240,11 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
         self._stop_index_update()  # a `serve` rebuild never runs two writers on one index
         if sources is not None:
             # The public index is updated only once the leak guard has passed (see
-            # `_guard_and_publish`); the internal one alongside the page rendering (the live
-            # preview's once it is built), with the manifest that lets `pmkb search` tell it
-            # is current without reading the files.
+            # `_guard_and_publish`); the internal one alongside MkDocs' page loop (once the
+            # pages are rendered ahead: `on_nav`; the live preview's once it is built), with
+            # the manifest that lets `pmkb search` tell it is current without reading files.
             manifest = sources.manifest(self.plan.kb.incidents, self.plan.documents)
-            if self.is_serve:
-                self.index_pending = (self.plan.documents, manifest)  # `_update_index_later`
-            else:
-                self.index_update = start_index_update(self.settings, self.plan.documents,
-                                                       manifest)
+            self.index_pending = (self.plan.documents, manifest)
 
     # First: a plugin that reads the pages in on_files (tags, blog, i18n) never sees a page
     # this audience leaves out.
@@ -305,6 +307,14 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
             generated = self._generated_page(uri)
             if file is not None and generated is not None:
                 file.content_string = generated.markdown
+        self.ahead = RenderedAhead()
+        if _every_plugin_known(config):
+            self.ahead.render([page_of(file, config) for file in pages
+                               if file.src_uri in to_render], config, files)
+        if not self.is_serve and self.index_pending is not None:
+            # Now, not before: the workers above are forked from a process with one thread.
+            self.index_update = start_index_update(self.settings, *self.index_pending)
+            self.index_pending = None
         return nav
 
     def _identity(self, file: File) -> str:
@@ -332,12 +342,14 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
         """Rebuild the page's HTML, and the titles of its table of contents (the theme prints
         them as HTML), from the sanitizer's allowlist; then fill in a generated page's HTML
         blocks, which were sanitized as they were rendered (on every core)."""
-        for item in _walk_toc(page.toc):
-            item.title = sanitize_html(item.title)
-        html = sanitize_html(html)
         generated = self._generated(page)
+        if not self.ahead.was_rendered_ahead(page):  # else a worker did all this (`ahead.py`)
+            for item in _walk_toc(page.toc):
+                item.title = sanitize_html(item.title)
+            html = sanitize_html(html)
+            if generated is not None:
+                html = fill_blocks(html, generated.blocks)
         if generated is not None:
-            html = fill_blocks(html, generated.blocks)
             self._done_with_blocks(generated)
         return html
 

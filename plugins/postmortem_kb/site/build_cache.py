@@ -63,7 +63,7 @@ from ..core.model import Incident
 from ..core.problems import Problem
 from ..core.settings import Settings
 from .render import OVERRIDES_SUBDIR, PageRenderer, RenderedPage
-from .workers import map_calls
+from .workers import map_calls, map_forked
 
 log = logging.getLogger(__name__)
 
@@ -223,15 +223,6 @@ def page_identity(page: RenderedPage) -> str:
         plain(page.markdown),
         [(plain(token), html) for token, html in page.blocks.items()],
     )
-
-
-#: The renderings of the pages `PlanCache._render_batch` has workers render: a worker forked
-#: from this process finds each by its place in the list.
-_BATCH: list[Callable[[], RenderedPage]] = []
-
-
-def _render_nth(index: int) -> tuple[RenderedPage, float]:
-    return _timed(_BATCH[index])
 
 
 def _timed(render: Callable[[], RenderedPage]) -> tuple[RenderedPage, float]:
@@ -654,12 +645,7 @@ class PlanCache:
         have every page's context already (`workers.py`; in this process when they cannot).
         A page's rendering depends on its context alone, like every result here."""
         batch, self._batch = list((self._batch or {}).values()), None
-        global _BATCH
-        _BATCH = [render for _, _, render, _ in batch]
-        try:
-            rendered = map_calls([(_render_nth, (index,)) for index in range(len(batch))])
-        finally:
-            _BATCH = []
+        rendered = map_forked(_timed, [render for _, _, render, _ in batch])
         for (placeholder, key, _, place), (page, seconds) in zip(batch, rendered, strict=True):
             placeholder.markdown, placeholder.blocks = page.markdown, page.blocks
             self._keep_page(placeholder, seconds, key=key, place=place)

@@ -14,7 +14,9 @@ not pay or not be safe:
   forked while another thread holds a lock (logging's, the import system's) can hang.
 
 The functions must depend on their arguments alone (what the plan cache asks of them too),
-and be importable by name so they can be sent to a worker.
+and be importable by name so they can be sent to a worker. `map_forked` sends neither the
+items nor the function down a pipe: workers forked from this process have them already (a
+closure, a page with its whole site around it), and only the results come back.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ import sys
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from typing import Any
+from typing import Any, TypeVar
 
 #: Below this many calls, the work is done in this process.
 MIN_CALLS = 64
@@ -33,6 +35,8 @@ MIN_CALLS = 64
 #: few enough that the workers finish together.
 CHUNKS_PER_WORKER = 8
 
+T = TypeVar("T")
+R = TypeVar("R")
 Call = tuple[Callable[..., Any], tuple[Any, ...]]
 
 
@@ -55,6 +59,27 @@ def map_calls(calls: Sequence[Call]) -> list[Any]:
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         return list(pool.map(_call, calls, chunksize=chunk))
+
+
+#: The items of the running `map_forked`: a worker forked from this process finds each by its
+#: place in the list.
+_FORKED: list[tuple[Callable[[Any], Any], Any]] = []
+
+
+def map_forked(function: Callable[[T], R], items: Sequence[T]) -> list[R]:
+    """`[function(item) for item in items]`, in workers forked now when they pay (`map_calls`);
+    `function` and the items need not pickle, their results must."""
+    global _FORKED
+    _FORKED = [(function, item) for item in items]
+    try:
+        return map_calls([(_forked_nth, (index,)) for index in range(len(items))])
+    finally:
+        _FORKED = []
+
+
+def _forked_nth(index: int) -> Any:
+    function, item = _FORKED[index]
+    return function(item)
 
 
 def _call(call: Call) -> Any:

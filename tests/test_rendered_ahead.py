@@ -1,0 +1,97 @@
+"""Pages rendered ahead in worker processes (`mkdocs_plugin/ahead.py`): the site MkDocs' own loop
+makes, byte for byte, and the same warnings, each printed once.
+
+The site is built in a fresh interpreter (one thread, as `mkdocs build` runs), once with the
+pages rendered ahead and once with no workers, so MkDocs' loop renders every page. A
+hand-written page links to a page that does not exist and to an anchor missing from an
+incident page, so rendering it logs warnings and the anchor check after the loop uses what
+the workers sent back. The second build's output goes to another folder; everything else
+about the two builds is the same.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import yaml
+
+from postmortem_kb.site import workers
+from site_builder import REPO_ROOT
+from test_indexes import load_benchmark
+
+BUILD = textwrap.dedent(
+    """
+    import json, logging, sys
+    from mkdocs.commands.build import build
+    from mkdocs.config import load_config
+    from postmortem_kb.mkdocs_plugin import ahead
+
+    rendered = []
+    render = ahead.RenderedAhead.render
+    ahead.RenderedAhead.render = lambda self, *a: rendered.append(render(self, *a)) or rendered[-1]
+    if sys.argv[3] == "no-workers":
+        ahead.worker_count = lambda: 0
+
+    class Lines(logging.Handler):
+        def __init__(self):
+            super().__init__(logging.INFO)
+            self.lines = []
+        def emit(self, record):
+            self.lines.append(f"{record.levelname} {record.getMessage()}")
+
+    lines = Lines()
+    logging.getLogger("mkdocs").addHandler(lines)
+    build(load_config(sys.argv[1], site_dir=sys.argv[2]))
+    print(json.dumps({"rendered_ahead": sum(rendered), "log": lines.lines}))
+    """
+)
+
+
+def _build(config: Path, site: Path, mode: str) -> dict[str, object]:
+    done = subprocess.run(
+        [sys.executable, "-c", BUILD, str(config), str(site), mode],
+        capture_output=True, text=True, cwd=config.parent, check=False,
+        env={"PYTHONPATH": str(REPO_ROOT / "plugins"), "PATH": "/usr/bin:/bin"},
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.splitlines()[-1])
+
+
+def _files(site: Path) -> dict[str, bytes]:
+    return {path.relative_to(site).as_posix(): path.read_bytes()
+            for path in sorted(site.rglob("*")) if path.is_file()}
+
+
+def test_pages_rendered_ahead_make_the_site_mkdocs_own_loop_makes(tmp_path: Path) -> None:
+    benchmark = load_benchmark()
+    incidents = benchmark.synthetic_library(workers.MIN_CALLS + 6, seed=5)
+    config = benchmark.write_ours(tmp_path / "kb", incidents)
+    settings = yaml.safe_load(config.read_text(encoding="utf-8"))
+    settings["validation"] = {"anchors": "warn", "links": {"not_found": "warn"}}
+    settings["plugins"]["postmortems"]["atomic"] = False
+    config.write_text(yaml.safe_dump(settings), encoding="utf-8")
+    target = incidents[0].id
+    (config.parent / "docs" / "notes.md").write_text(
+        "# Notes\n\n"
+        f"See [the incident](incidents/{target}/index.md#summary), "
+        f"[a part it lacks](incidents/{target}/index.md#no-such-part) "
+        "and [a page that is not there](missing.md).\n",
+        encoding="utf-8",
+    )
+
+    ahead = _build(config, tmp_path / "ahead", "workers")
+    here = _build(config, tmp_path / "here", "no-workers")
+
+    assert ahead["rendered_ahead"] >= len(incidents), "no page was rendered in a worker"
+    assert here["rendered_ahead"] == 0
+    assert _files(tmp_path / "ahead") == _files(tmp_path / "here")
+    warnings = [line for line in ahead["log"] if line.startswith("WARNING")]
+    assert warnings == [line for line in here["log"] if line.startswith("WARNING")]
+    assert sum("missing.md" in line for line in warnings) == 1
+    assert sum("no-such-part" in line for line in warnings) == 1
+    incident_page = (tmp_path / "ahead" / "incidents" / target / "index.html").read_text()
+    assert 'id="summary"' in incident_page

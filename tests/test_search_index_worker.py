@@ -14,6 +14,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+import tempfile
 import textwrap
 import time
 from pathlib import Path
@@ -149,6 +150,28 @@ def test_a_killed_worker_is_reported_with_its_signal(tmp_path: Path) -> None:
         update.wait()
     assert str(index_dir(settings)) in str(failed.value)
     assert index_workers() == []
+
+
+def test_the_worker_yields_to_the_build_and_leaves_no_file_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It runs nicer than the build, and the file that handed it the documents is gone
+    whether it read it (an update done) or not (killed while its interpreter starts)."""
+    handoffs = tmp_path / "tmp"
+    handoffs.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(handoffs))
+    settings = Settings(source_dir=tmp_path, cache_dir=tmp_path / "cache")
+    stuck = stuck_update(settings)
+    worker = only_worker_pid()
+    ours = os.getpriority(os.PRIO_PROCESS, 0)
+    deadline = time.monotonic() + 60
+    while os.getpriority(os.PRIO_PROCESS, worker) == ours and time.monotonic() < deadline:
+        time.sleep(0.05)  # until its interpreter has started
+    assert os.getpriority(os.PRIO_PROCESS, worker) > ours
+    stuck.cancel()
+    assert start_index_update(settings, []).wait().rebuilt
+    assert list(handoffs.iterdir()) == []
+    assert os.getpriority(os.PRIO_PROCESS, 0) == ours  # the build's own is untouched
 
 
 # No worker outlives its build

@@ -10,6 +10,7 @@ sentences among the files.
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import subprocess
@@ -18,7 +19,7 @@ import textwrap
 from pathlib import Path
 
 from postmortem_kb.site import workers
-from site_builder import REPO_ROOT
+from site_builder import REPO_ROOT, build_site, write_small_kb
 from test_indexes import load_benchmark
 
 PLAN_TWICE = textwrap.dedent(
@@ -79,3 +80,26 @@ def test_few_calls_are_made_in_this_process() -> None:
     """Starting workers for a handful of files would cost more than it saves."""
     calls = [(os.getpid, ())] * (workers.MIN_CALLS - 1)
     assert set(workers.map_calls(calls)) == {os.getpid()}
+
+
+def test_a_frozen_heap_thaws_unless_someone_else_froze_it() -> None:
+    """Workers and a build freeze what they plan (`frozen_heap`), and must not leave the
+    process's garbage uncollectable, nor thaw what the live preview froze for good."""
+    assert gc.get_freeze_count() == 0
+    with workers.frozen_heap():
+        assert gc.get_freeze_count() > 0
+    assert gc.get_freeze_count() == 0
+    gc.freeze()
+    try:
+        kept = gc.get_freeze_count()
+        with workers.frozen_heap():
+            pass
+        assert gc.get_freeze_count() == kept
+    finally:
+        gc.unfreeze()
+
+
+def test_a_build_leaves_nothing_frozen(tmp_path: Path) -> None:
+    kb = write_small_kb(tmp_path / "kb", "Frozen heap", {})
+    build_site(kb / "mkdocs.yml", tmp_path / "site")
+    assert gc.get_freeze_count() == 0

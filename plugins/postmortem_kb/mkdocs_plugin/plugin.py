@@ -11,17 +11,17 @@ Events, one job each:
   lock is held from here until it is published or discarded: see `site/publish.py`);
   have the `tables` extension align columns with `align` (the sanitizer drops `style`).
 - `on_pre_build`: load, validate and plan the site (before MkDocs cleans any folder), and
-  report every problem at once, one line per cause.
+  report every problem at once, one line per cause. As soon as the plan has the search
+  documents, start updating the search index in a worker process, at a lower priority: it
+  takes what the cores have left while the build runs (with the manifest of the files read,
+  for `pmkb search`). Under `serve` the update starts once the preview is built, which then
+  has both cores, and only when what it indexes changed.
 - `on_files`: first leave out the hand-written pages of `docs/` that are not for this
   audience (their files and their nav entries), then add the generated pages and evidence
   files; last, note the files each page's links look up.
 - `on_nav`: last, once the navigation is final, tell MkDocs which pages it must render and
   which it reuses from the last build (`incremental.py`); render only those (`build_cache.py`),
-  their Markdown in worker processes, ahead of MkDocs' loop (`ahead.py`). Then start updating
-  the search index in a worker process, so whoosh runs on another core while MkDocs builds
-  the pages (with the manifest of the files read, for `pmkb search`). Under `serve` the
-  update starts once the preview is built, which then has both cores, and only when what it
-  indexes changed.
+  their Markdown in worker processes, ahead of MkDocs' loop (`ahead.py`).
 - `on_page_markdown`: keep every page out of mkdocs-material's search index (the search
   box answers from ours, written with the data files).
 - `on_pre_page` / `on_post_page`: count the pages read and written: a progress line in a
@@ -52,6 +52,7 @@ Events, one job each:
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import hashlib
 import logging
@@ -74,6 +75,7 @@ from mkdocs.structure.toc import AnchorLink
 from mkdocs.utils import CountHandler
 
 from ..core.console_report import Progress, collapse
+from ..core.model import Incident
 from ..core.sanitize import MARKDOWN_TABLES_CONFIG, sanitize_html
 from ..core.settings import Settings, settings_from_config
 from ..search.documents import SearchDocument
@@ -89,6 +91,7 @@ from ..site.public_guard import find_public_leaks
 from ..site.publish import PublishError, Staging, stage
 from ..site.render import RenderedPage, fill_blocks
 from ..site.search_box import search_box_files, use_search_worker
+from ..site.workers import frozen_heap
 from .ahead import RenderedAhead, page_of
 from .config import PostmortemsConfig
 from .incremental import (
@@ -127,6 +130,8 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
         self.indexed: tuple[list[SearchDocument], SourcesManifest] | None = None
         #: Pages read, then written, shown in a terminal; the number of pages to do.
         self.progress: Progress | None = None
+        #: From planning to the build's end: the garbage collector skips what was planned.
+        self.frozen = contextlib.ExitStack()
         #: This build's pages whose HTML workers made before MkDocs' loop reached them.
         self.ahead = RenderedAhead()
         self.pages = self.pages_to_render = 0
@@ -232,19 +237,30 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
         overrides = Path(config.config_file_path).parent / "overrides"
         # Listed before any file is read, for the index's manifest (`search/manifest.py`).
         sources = None if self.settings.is_public else snapshot_sources(self.settings)
-        self.plan = plan_site(self.settings, overrides, self.plan_cache)
+
+        def update_index(incidents: list[Incident], documents: list[SearchDocument]) -> None:
+            """The internal index is updated from as soon as its documents are known (the
+            live preview's once it is built), with the manifest that lets `pmkb search`
+            tell it is current without reading the files. The public one only once the leak
+            guard has passed (`_guard_and_publish`)."""
+            assert sources is not None and self.settings is not None
+            pending = (documents, sources.manifest(incidents, documents))
+            if self.is_serve:
+                self.index_pending = pending  # `_update_index_later`
+            else:
+                self._stop_index_update()  # never two writers on one index
+                self.index_update = start_index_update(self.settings, *pending)
+
+        self.plan = plan_site(self.settings, overrides, self.plan_cache,
+                              on_documents=None if sources is None else update_index)
         report_problems(self.plan, self.settings)
-        if self.index_waiter is not None:
-            self.index_waiter.join()
-            self.index_waiter = None
-        self._stop_index_update()  # a `serve` rebuild never runs two writers on one index
-        if sources is not None:
-            # The public index is updated only once the leak guard has passed (see
-            # `_guard_and_publish`); the internal one alongside MkDocs' page loop (once the
-            # pages are rendered ahead: `on_nav`; the live preview's once it is built), with
-            # the manifest that lets `pmkb search` tell it is current without reading files.
-            manifest = sources.manifest(self.plan.kb.incidents, self.plan.documents)
-            self.index_pending = (self.plan.documents, manifest)
+        if self.is_serve:  # the last preview's update ends before this one's starts
+            if self.index_waiter is not None:
+                self.index_waiter.join()
+                self.index_waiter = None
+            self._stop_index_update()
+        if not self.is_serve:  # the plan lasts the build: collections need not go through it
+            self.frozen.enter_context(frozen_heap())
 
     # First: a plugin that reads the pages in on_files (tags, blog, i18n) never sees a page
     # this audience leaves out.
@@ -311,10 +327,6 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
         if _every_plugin_known(config):
             self.ahead.render([page_of(file, config) for file in pages
                                if file.src_uri in to_render], config, files)
-        if not self.is_serve and self.index_pending is not None:
-            # Now, not before: the workers above are forked from a process with one thread.
-            self.index_update = start_index_update(self.settings, *self.index_pending)
-            self.index_pending = None
         return nav
 
     def _identity(self, file: File) -> str:
@@ -464,6 +476,10 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
     # Last: the search plugin writes its index in on_post_build too, and must be scanned.
     @event_priority(-100)
     def _guard_and_publish(self, *, config: MkDocsConfig) -> None:
+        with self.frozen:  # the build is over: its garbage may be collected again
+            self._guard_and_publish_site(config)
+
+    def _guard_and_publish_site(self, config: MkDocsConfig) -> None:
         assert self.plan is not None and self.settings is not None
         if self.settings.is_public:
             guard_public_site(self.plan, config)
@@ -525,6 +541,7 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
             self.indexed = indexing
 
     def on_build_error(self, *, error: Exception) -> None:
+        self.frozen.close()
         self._stop_index_update()
         if self.reuse is not None:
             self.reuse.discard()

@@ -17,7 +17,10 @@ the library (`refresh.py`).
 from __future__ import annotations
 
 import contextlib
+import os
+import pickle
 import signal
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -39,6 +42,11 @@ from .refresh import rebuild_index, refresh_index
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
+    from multiprocessing.process import BaseProcess
+
+#: How much nicer than the build the index worker is (`os.nice`): at 10 it gets about a tenth
+#: of a core the build keeps busy, and all of one the build leaves idle.
+LOWER_PRIORITY = 10
 
 
 @dataclass(frozen=True)
@@ -80,7 +88,15 @@ class IndexUpdate:
     thousands), while MkDocs renders pages on one core. The build starts the update as soon
     as it knows the search documents, so both run at once. The worker is started with
     "spawn", never "fork": `mkdocs serve` runs threads, and a forked copy of a threaded
-    process can deadlock on a lock another thread held.
+    process can deadlock on a lock another thread held. Nor does it start a thread of its
+    own: the build forks page workers after this (`site/workers.py`), which it does only from
+    a process with a single thread. The documents go over in a file only this user may read,
+    which the worker deletes once read; the worker starts in a fraction of a second, and a
+    pipe would make the build wait for that or need a thread to write to it.
+
+    The worker runs at a lower priority (`os.nice`): the site comes first, and whoosh gets
+    what a core has left while the build does one thing at a time (planning between its
+    worker phases, MkDocs building the pages one by one), which is enough at every size.
     """
 
     def __init__(
@@ -88,35 +104,33 @@ class IndexUpdate:
     ) -> None:
         # Imported here: `pmkb search` imports this module and never starts a worker.
         import multiprocessing
-        import threading
 
         self.directory = index_dir(settings)
+        self._outcome: IndexStats | str | None = None
+        self._process: BaseProcess | None = None
+        try:
+            self._handoff = _hand_over((documents, sources), settings.audience)
+        except (OSError, pickle.PicklingError) as error:
+            self._outcome = f"the documents could not be handed to the index worker ({error})"
+            return
         context = multiprocessing.get_context("spawn")
         self._connection, worker_end = context.Pipe()
         # Daemonic: should the build die without waiting or cancelling, exiting stops it too.
         self._process = context.Process(
-            target=_update_index_in_worker, args=(settings, worker_end),
+            target=_update_index_in_worker, args=(settings, self._handoff, worker_end),
             name=f"pmkb-index-{settings.audience}", daemon=True,
         )
         self._process.start()
         worker_end.close()  # the worker holds it now; its exit then shows here as EOF
-        # The documents go down the pipe from a thread: the worker reads them only once its
-        # interpreter has started, and the build must not wait for that.
-        self._sender = threading.Thread(
-            target=_send_documents, args=(self._connection, (documents, sources)),
-            name=f"pmkb-index-{settings.audience}-sender", daemon=True,
-        )
-        self._sender.start()
-        self._outcome: IndexStats | str | None = None
 
     def wait(self) -> IndexStats:
         """Block until the worker is done; its stats, or `IndexUpdateError` saying why not."""
         if self._outcome is None:
+            assert self._process is not None
             try:
                 self._outcome = self._connection.recv()
             except (EOFError, ConnectionResetError):
-                # The worker died without a word (killed, out of memory); a reset rather than
-                # an end of file when it left documents unread.
+                # The worker died without a word (killed, out of memory).
                 self._process.join()
                 self._outcome = _worker_death(self._process.exitcode)
             self._finish()
@@ -134,15 +148,18 @@ class IndexUpdate:
         points to yet or files that fail their checksums, and the next update repairs that.
         """
         if self._outcome is None:
+            assert self._process is not None  # no outcome yet: the worker was started
             self._outcome = "the update was cancelled"
             self._process.terminate()
             self._finish()
 
     def _finish(self) -> None:
+        assert self._process is not None
         self._process.join()
         self._process.close()
-        self._sender.join()  # done: the worker read everything, or is gone (broken pipe)
         self._connection.close()
+        with contextlib.suppress(OSError):  # the worker stopped before it read the file
+            os.unlink(self._handoff)
 
 
 def start_index_update(
@@ -153,21 +170,30 @@ def start_index_update(
     return IndexUpdate(settings, documents, sources)
 
 
-def _send_documents(
-    connection: Connection, work: tuple[list[SearchDocument], Manifest | None]
-) -> None:
-    with contextlib.suppress(OSError):  # the worker is gone; `wait()` reports how
-        connection.send(work)
+def _hand_over(work: tuple[list[SearchDocument], Manifest | None], audience: str) -> str:
+    """The path of a new file (readable by this user alone) holding `work`."""
+    handle, path = tempfile.mkstemp(prefix=f"pmkb-index-{audience}-", suffix=".pickle")
+    try:
+        with os.fdopen(handle, "wb") as file:
+            pickle.dump(work, file, pickle.HIGHEST_PROTOCOL)
+    except BaseException:
+        os.unlink(path)
+        raise
+    return path
 
 
-def _update_index_in_worker(settings: Settings, connection: Connection) -> None:
+def _update_index_in_worker(settings: Settings, handoff: str, connection: Connection) -> None:
     """The worker process: send back the stats, or the error in words (not a traceback)."""
     import traceback
 
     # Ctrl-C reaches the whole process group; it is the build's to handle, and stopping the
     # build stops this daemonic worker.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    documents, sources = connection.recv()
+    with contextlib.suppress(OSError, AttributeError):  # no `nice` on Windows
+        os.nice(LOWER_PRIORITY)
+    with open(handoff, "rb") as file:
+        documents, sources = pickle.load(file)
+    os.unlink(handoff)
     result: IndexStats | str
     try:
         result = update_index(settings, documents, sources)

@@ -234,9 +234,16 @@ def manual_links(incidents: list[Incident]) -> dict[str, tuple[str, ...]]:
 
 
 def plan_site(
-    settings: Settings, overrides_dir: Path | None = None, cache: PlanCache | None = None
+    settings: Settings,
+    overrides_dir: Path | None = None,
+    cache: PlanCache | None = None,
+    on_documents: Callable[[list[Incident], list[SearchDocument]], None] | None = None,
 ) -> SitePlan:
-    """Everything a build of `settings.audience` will generate, with every problem found."""
+    """Everything a build of `settings.audience` will generate, with every problem found.
+
+    `on_documents` is called with the incidents and their search documents as soon as they
+    are known, before any page is planned: the build starts updating its index there.
+    """
     if cache is not None:
         cache.begin(settings, overrides_dir)
     view = project_audience(settings, cache)
@@ -247,6 +254,8 @@ def plan_site(
     paths = load_paths(settings, (incident.id for incident in kb.incidents), problems)
     documents = [document for incident in view.incidents
                  for document in _computed(cache, incident_documents, incident)]
+    if on_documents is not None:
+        on_documents(kb.incidents, documents)
     plan = SitePlan(
         view,
         listing(view.incidents),

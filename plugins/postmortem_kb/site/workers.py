@@ -21,11 +21,13 @@ closure, a page with its whole site around it), and only the results come back.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import multiprocessing
 import os
 import sys
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any, TypeVar
 
@@ -57,8 +59,28 @@ def map_calls(calls: Sequence[Call]) -> list[Any]:
         return [function(*arguments) for function, arguments in calls]
     chunk = max(1, len(calls) // (workers * CHUNKS_PER_WORKER))
     context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+    with frozen_heap(), ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         return list(pool.map(_call, calls, chunksize=chunk))
+
+
+@contextlib.contextmanager
+def frozen_heap() -> Iterator[None]:
+    """While in it, the garbage collector skips every object there is now (`gc.freeze`).
+
+    A worker's full collections would go through the whole heap it inherited (hundreds of
+    thousands of objects at thousands of incidents, none of them its garbage), and writing
+    their collector flags copies every page of memory it shares with this process. Objects
+    are still freed when nothing refers to them; cycles among them wait for the next
+    collection after the block. A heap someone else froze (`serve_heap.py`) stays frozen.
+    """
+    if gc.get_freeze_count():
+        yield
+        return
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 #: The items of the running `map_forked`: a worker forked from this process finds each by its

@@ -154,7 +154,7 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Built
             postmortems_plugin, "start_index_update", lambda *args, **kwargs: _NoIndexUpdate()
         )
         with pytest.MonkeyPatch.context() as holding:
-            holding.setattr(PostmortemsPlugin, "_done_with_blocks", lambda self, page: None)
+            holding.setattr(PostmortemsPlugin, "_done_with_page", lambda self, page: None)
             holding.setattr(
                 PostmortemsPlugin, "_done_with_content", lambda self, page, config: None
             )

@@ -32,7 +32,10 @@ BUILD = textwrap.dedent(
 
     rendered = []
     render = ahead.RenderedAhead.render
-    ahead.RenderedAhead.render = lambda self, *a: rendered.append(render(self, *a)) or rendered[-1]
+    def counted(self, *args, **kwargs):
+        rendered.append(render(self, *args, **kwargs))
+        return rendered[-1]
+    ahead.RenderedAhead.render = counted
     if sys.argv[3] == "no-workers":
         ahead.worker_count = lambda: 0
 

@@ -25,7 +25,7 @@ fails in a worker is rendered here as usual, where MkDocs reports the failure it
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -57,8 +57,16 @@ class RenderedAhead:
     def __init__(self) -> None:
         self._pages: set[int] = set()
 
-    def render(self, pages: Iterable[Page], config: MkDocsConfig, files: Files) -> int:
-        """Render `pages` in workers and give each its result; how many were rendered."""
+    def render(
+        self,
+        pages: Iterable[Page],
+        config: MkDocsConfig,
+        files: Files,
+        done: Callable[[Page], None],
+    ) -> int:
+        """Render `pages` in workers and give each its result; how many were rendered.
+        `done(page)` as each page's result arrives: what only its rendering needed may go,
+        before every page's HTML is here."""
         pages = list(pages)
         if len(pages) < MIN_CALLS or worker_count() == 0:  # MkDocs' loop renders them
             return 0
@@ -66,6 +74,7 @@ class RenderedAhead:
         for page, rendered in zip(pages, results, strict=True):
             if rendered is not None:
                 _install(page, rendered, files, self._pages)
+                done(page)
         return len(self._pages)
 
     def was_rendered_ahead(self, page: Page) -> bool:

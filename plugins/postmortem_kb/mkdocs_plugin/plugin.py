@@ -326,7 +326,8 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
         self.ahead = RenderedAhead()
         if _every_plugin_known(config):
             self.ahead.render([page_of(file, config) for file in pages
-                               if file.src_uri in to_render], config, files)
+                               if file.src_uri in to_render], config, files,
+                              done=self._done_with_page)
         return nav
 
     def _identity(self, file: File) -> str:
@@ -354,15 +355,15 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
         """Rebuild the page's HTML, and the titles of its table of contents (the theme prints
         them as HTML), from the sanitizer's allowlist; then fill in a generated page's HTML
         blocks, which were sanitized as they were rendered (on every core)."""
+        if self.ahead.was_rendered_ahead(page):  # a worker did all this (`ahead.py`)
+            return html
+        for item in _walk_toc(page.toc):
+            item.title = sanitize_html(item.title)
+        html = sanitize_html(html)
         generated = self._generated(page)
-        if not self.ahead.was_rendered_ahead(page):  # else a worker did all this (`ahead.py`)
-            for item in _walk_toc(page.toc):
-                item.title = sanitize_html(item.title)
-            html = sanitize_html(html)
-            if generated is not None:
-                html = fill_blocks(html, generated.blocks)
         if generated is not None:
-            self._done_with_blocks(generated)
+            html = fill_blocks(html, generated.blocks)
+        self._done_with_page(page)
         return html
 
     def on_pre_page(self, page: Page, *, config: MkDocsConfig, files: Files) -> Page:
@@ -382,11 +383,12 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
         self._done_with_content(page, config)
         return output
 
-    def _done_with_blocks(self, generated: RenderedPage) -> None:
+    def _done_with_page(self, page: Page) -> None:
         """A generated page's blocks are in its HTML now. A build lets go of them (the live
         preview keeps its pages for the next rebuild): at thousands of pages, every page's
         blocks and every page's HTML at once were a good part of the peak memory."""
-        if self.is_serve or self.plan_cache is None:
+        generated = self._generated(page)
+        if generated is None or self.is_serve or self.plan_cache is None:
             return
         size = sum(sys.getsizeof(block) for block in generated.blocks.values())
         self.plan_cache.let_go(generated)

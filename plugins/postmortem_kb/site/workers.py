@@ -54,13 +54,19 @@ def worker_count() -> int:
 
 def map_calls(calls: Sequence[Call]) -> list[Any]:
     """`[function(*arguments) for function, arguments in calls]`, on every core it pays to use."""
+    return list(_results(calls))
+
+
+def _results(calls: Sequence[Call]) -> Iterator[Any]:
+    """`map_calls`' results, each as soon as it and those before it are done."""
     workers = worker_count() if len(calls) >= MIN_CALLS else 0
     if workers == 0:
-        return [function(*arguments) for function, arguments in calls]
+        yield from (function(*arguments) for function, arguments in calls)
+        return
     chunk = max(1, len(calls) // (workers * CHUNKS_PER_WORKER))
     context = multiprocessing.get_context("fork")
     with frozen_heap(), ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        return list(pool.map(_call, calls, chunksize=chunk))
+        yield from pool.map(_call, calls, chunksize=chunk)
 
 
 @contextlib.contextmanager
@@ -88,13 +94,14 @@ def frozen_heap() -> Iterator[None]:
 _FORKED: list[tuple[Callable[[Any], Any], Any]] = []
 
 
-def map_forked(function: Callable[[T], R], items: Sequence[T]) -> list[R]:
-    """`[function(item) for item in items]`, in workers forked now when they pay (`map_calls`);
-    `function` and the items need not pickle, their results must."""
+def map_forked(function: Callable[[T], R], items: Sequence[T]) -> Iterator[R]:
+    """`function(item)` for each item, in order, in workers forked now when they pay
+    (`map_calls`); `function` and the items need not pickle, their results must. Each result
+    comes as soon as it is done: what it replaces can be let go of while workers still run."""
     global _FORKED
     _FORKED = [(function, item) for item in items]
     try:
-        return map_calls([(_forked_nth, (index,)) for index in range(len(items))])
+        yield from _results([(_forked_nth, (index,)) for index in range(len(items))])
     finally:
         _FORKED = []
 

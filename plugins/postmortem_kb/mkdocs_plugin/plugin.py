@@ -259,7 +259,7 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
                 self.index_waiter.join()
                 self.index_waiter = None
             self._stop_index_update()
-        if not self.is_serve:  # the plan lasts the build: collections need not go through it
+        else:  # the plan lasts the build: collections need not go through it
             self.frozen.enter_context(frozen_heap())
 
     # First: a plugin that reads the pages in on_files (tags, blog, i18n) never sees a page

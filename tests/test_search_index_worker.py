@@ -14,8 +14,10 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+import subprocess
 import tempfile
 import textwrap
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -24,6 +26,7 @@ import pytest
 from mkdocs.config import load_config
 
 from postmortem_kb.core.settings import Settings
+from postmortem_kb.mkdocs_plugin import plugin as plugin_module
 from postmortem_kb.search.index import SearchIndex, SearchRequest
 from postmortem_kb.search.service import (
     IndexUpdate,
@@ -196,32 +199,77 @@ def test_a_failed_build_leaves_no_worker_behind(kb: Path, tmp_path: Path) -> Non
     assert index_workers() == []
 
 
-def test_build_error_and_serve_rebuild_stop_the_previous_worker(
-    kb: Path, tmp_path: Path
-) -> None:
+def test_a_build_error_stops_the_worker(kb: Path, tmp_path: Path) -> None:
     config = load_config(config_file=str(kb / "mkdocs.yml"))
     plugin = config.plugins["postmortems"]
     plugin.config["cache_dir"] = str(tmp_path / "cache")
+    config.plugins.on_startup(command="build", dirty=False)
+    config = config.plugins.on_config(config)
+    plugin.index_update = stuck_update(plugin.settings)
+    plugin.on_build_error(error=RuntimeError("page failed"))
+    assert index_workers() == []
+    assert plugin.index_update is None
+
+
+class _GatedDocument:
+    """Unpickles, in the worker, once `gate` exists: a worker busy until the test says."""
+
+    def __init__(self, gate: Path) -> None:
+        self.gate = gate
+
+    def __reduce__(self) -> tuple[Any, tuple[list[str]]]:
+        wait = 'while [ ! -e "$0" ]; do sleep 0.02; done'
+        return (subprocess.call, (["sh", "-c", wait, str(self.gate)],))
+
+
+def test_serve_never_waits_for_the_index_and_updates_it_one_writer_at_a_time(
+    kb: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A preview's index update runs after it is built, and the next rebuild does not wait
+    for it: the next update does, then runs."""
+    config = load_config(config_file=str(kb / "mkdocs.yml"))
+    plugin = config.plugins["postmortems"]
+    plugin.config["cache_dir"] = str(tmp_path / "cache")
+    gate = tmp_path / "gate"
+    started: list[IndexUpdate] = []
+
+    def start(settings: Settings, documents: list[Any], *more: Any) -> IndexUpdate:
+        if not started:  # the first update is busy until the gate opens
+            documents = [_GatedDocument(gate)]
+        started.append(start_index_update(settings, documents, *more))
+        return started[-1]
+
+    monkeypatch.setattr(plugin_module, "start_index_update", start)
     config.plugins.on_startup(command="serve", dirty=False)
     try:
         config = config.plugins.on_config(config)
-        plugin.index_update = stuck = stuck_update(plugin.settings)
-        plugin.on_build_error(error=RuntimeError("page failed"))
-        assert index_workers() == []
-        assert plugin.index_update is None
+        plugin.on_pre_build(config=config)
+        assert plugin.index_update is None  # under `serve`: once the preview is built
+        plugin._update_index_later()
+        first = plugin.index_waiter
+        assert first is not None
 
-        plugin.index_update = stuck = stuck_update(plugin.settings)
-        plugin.on_pre_build(config=config)  # a rebuild: one writer at a time
-        with pytest.raises(IndexUpdateError, match="cancelled"):
-            stuck.wait()
-        # Under `serve` the update starts once the preview is built, on both cores.
-        assert plugin.index_update is None
+        # Were the rebuild to wait for the busy update, it would open (and fail) at last.
+        opener = threading.Timer(60, gate.touch)
+        opener.start()
+        plugin.on_pre_build(config=config)  # the next rebuild
+        assert first.is_alive()  # it did not wait for the busy update
+        opener.cancel()
         pending = plugin.index_pending
         assert pending is not None and len(pending[0]) == 1
         plugin._update_index_later()
-        assert plugin.index_waiter is not None
-        plugin.index_waiter.join()
-        assert plugin.indexed is pending  # the update succeeded
+        second = plugin.index_waiter
+        assert second is not None and second is not first
+        deadline = time.monotonic() + 60
+        while not started and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert len(index_workers()) == 1  # the second waits for the first
+
+        gate.touch()
+        second.join()
+        assert len(started) == 2
+        assert plugin.indexed is pending  # the busy one failed; the second succeeded
         assert index_workers() == []
     finally:
+        gate.touch()
         config.plugins.on_shutdown()

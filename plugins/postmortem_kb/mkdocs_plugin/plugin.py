@@ -15,7 +15,8 @@ Events, one job each:
   documents, start updating the search index in a worker process, at a lower priority: it
   takes what the cores have left while the build runs (with the manifest of the files read,
   for `pmkb search`). Under `serve` the update starts once the preview is built, which then
-  has both cores, and only when what it indexes changed.
+  has both cores, and only when what it indexes changed; a thread waits for it, so neither
+  that preview nor the next rebuild does.
 - `on_files`: first leave out the hand-written pages of `docs/` that are not for this
   audience (their files and their nav entries), then add the generated pages and evidence
   files; last, note the files each page's links look up.
@@ -38,11 +39,11 @@ Events, one job each:
   (`search_box.py`); put the page's Content-Security-Policy in its head
   (`content_policy.py`), not under `serve`, whose live-reload script is inline and new on
   every request; then let go of the page's HTML, when no plugin may read it again.
-- `on_post_build`: collect the search index update (under `serve`, after the build) and
-  write data files (feeds, JSON, the search box's index) at the default priority; then,
-  after every other plugin has written its output (search index), run the public leak
-  guard over every output file, record what this build made for the next one, and swap
-  the staging folder into place.
+- `on_post_build`: collect the search index update and write data files (feeds, JSON, the
+  search box's index) at the default priority; then, after every other plugin has written
+  its output (search index), run the public leak guard over every output file, record what
+  this build made for the next one, and swap the staging folder into place (under `serve`,
+  start the index update).
   Under `serve`, what a rebuild took from the one before (related incidents, feeds) is
   computed next, and the preview rebuilt with it.
 - `on_build_error`: stop the index worker; throw the staging folder away; the previous site
@@ -254,12 +255,7 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
         self.plan = plan_site(self.settings, overrides, self.plan_cache,
                               on_documents=None if sources is None else update_index)
         report_problems(self.plan, self.settings)
-        if self.is_serve:  # the last preview's update ends before this one's starts
-            if self.index_waiter is not None:
-                self.index_waiter.join()
-                self.index_waiter = None
-            self._stop_index_update()
-        else:  # the plan lasts the build: collections need not go through it
+        if not self.is_serve:  # the plan lasts the build: collections need not go through it
             self.frozen.enter_context(frozen_heap())
 
     # First: a plugin that reads the pages in on_files (tags, blog, i18n) never sees a page
@@ -464,8 +460,7 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
     def _write_data_files(self, *, config: MkDocsConfig) -> None:
         assert self.plan is not None and self.settings is not None
         assert self.plan_cache is not None
-        if self.index_update is not None:
-            self._finish_index_update()
+        self._finish_index_update()
         data_files = dict(self.plan.data_files)
         if "material/search" in config.plugins:  # the theme shows its search box
             # A function of the whole plan, kept while the plan is the same (`name_plan`).
@@ -516,31 +511,41 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
     on_post_build = CombinedEvent(_write_data_files, _guard_and_publish)
 
     def _update_index_later(self) -> None:
-        """Under `serve`: update the search index now that the preview is built (the next
-        rebuild waits for it), unless it would get what the last update gave it, as when a
-        rebuild catches up with the one that showed an edit."""
+        """Under `serve`: update the search index now that the preview is built, from a
+        thread, which hands the documents over and waits for the worker while the preview is
+        shown and edited: neither this build nor the next waits for the index. The updates
+        run one after another, in order, each only when it would not give the index what
+        the last one that succeeded gave it (as a rebuild that catches up with the one that
+        showed an edit mostly would)."""
         pending, self.index_pending = self.index_pending, None
-        if pending is None or _same_index(pending, self.indexed):
+        if pending is None:
             return
         assert self.settings is not None
-        self.index_update = start_index_update(self.settings, *pending)
-        self.index_waiter = threading.Thread(target=self._finish_index_update, args=(pending,),
-                                             name="pmkb-index-wait", daemon=True)
+        self.index_waiter = threading.Thread(
+            target=self._index_in_background, args=(self.index_waiter, self.settings, pending),
+            name="pmkb-index-wait", daemon=True,
+        )
         self.index_waiter.start()
 
-    def _finish_index_update(
-        self, indexing: tuple[list[SearchDocument], SourcesManifest] | None = None
+    def _index_in_background(
+        self,
+        previous: threading.Thread | None,
+        settings: Settings,
+        pending: tuple[list[SearchDocument], SourcesManifest],
     ) -> None:
-        assert self.index_update is not None and self.settings is not None
+        if previous is not None:
+            previous.join()  # never two writers on one index
+        if _same_index(pending, self.indexed):
+            return
+        if _reported(start_index_update(settings, *pending), settings.audience):
+            self.indexed = pending
+
+    def _finish_index_update(self) -> None:
+        """Wait for this build's index update, if it started one, and report it."""
+        assert self.settings is not None
         update, self.index_update = self.index_update, None
-        try:
-            stats = update.wait()
-        except IndexUpdateError as error:
-            # The index is a cache outside the site: warn (`--strict` fails), still publish.
-            log.warning(f"Search index ({self.settings.audience}): {error}")
-        else:
-            log.info(f"Search index ({self.settings.audience}): {stats}")
-            self.indexed = indexing
+        if update is not None:
+            _reported(update, self.settings.audience)
 
     def on_build_error(self, *, error: Exception) -> None:
         self.frozen.close()
@@ -570,6 +575,18 @@ def _every_plugin_known(config: MkDocsConfig) -> bool:
         f"{type(plugin).__module__}.{type(plugin).__qualname__}" in SAFE_PLUGINS
         for plugin in config.plugins.values()
     )
+
+
+def _reported(update: IndexUpdate, audience: str) -> bool:
+    """Wait for `update` and log how it went; whether it succeeded. The index is a cache
+    outside the site: a failure is a warning (`--strict` fails), the site is still published."""
+    try:
+        stats = update.wait()
+    except IndexUpdateError as error:
+        log.warning(f"Search index ({audience}): {error}")
+        return False
+    log.info(f"Search index ({audience}): {stats}")
+    return True
 
 
 def _same_index(

@@ -232,7 +232,7 @@ def test_names_that_sort_apart_as_text_and_as_paths_are_recorded_as_listed(
     header = manifest.read_manifest_header(index_dir(searched))
     with SearchIndex(index_dir(searched)) as index:
         assert header is not None
-        assert header.describes(manifest.snapshot_sources(searched), index.state())
+        assert header.describes(manifest.snapshot_sources(searched).listed, index.state())
     reads.names.clear()
     assert len(search(searched, "replica")) == 4
     assert reads.names == []
@@ -407,6 +407,23 @@ def test_an_index_written_by_someone_else_is_checked_against_every_file(
     update_index(searched, [])  # a writer that keeps no manifest: the index is now empty
     assert search(searched) == ["dns"]
     assert len(reads.names) == 4
+    assert_current(searched)
+
+
+def test_an_index_rewritten_while_it_answers_is_brought_back_and_asked_again(
+    searched: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The index answers while the folder is listed; when someone wrote to it after the
+    search read its state, that answer is not the one the files give, and is not kept."""
+    answer = service._answer
+
+    def rewritten_first(index: SearchIndex, request: SearchRequest) -> service.SearchAnswer:
+        monkeypatch.setattr(service, "_answer", answer)
+        update_index(searched, [])  # another writer: the index is empty now
+        return answer(index, request)
+
+    monkeypatch.setattr(service, "_answer", rewritten_first)
+    assert search(searched) == ["dns"]
     assert_current(searched)
 
 

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from mkdocs.config.defaults import MkDocsConfig
 
     from ..core.problems import Problem
+    from ..search.listing_aside import ListingAside
 
 CONFIG_FILES = {"internal": "mkdocs.yml", "public": "mkdocs.public.yml"}
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
@@ -247,6 +248,18 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_search(args: argparse.Namespace) -> int:
+    from ..search.listing_aside import ListingAside
+
+    settings = load_settings(args.audience, args.config_file)
+    if settings.is_public:
+        return _search(args, settings, None)
+    # Listed in a child forked before whoosh is imported: the one part of a search that grows
+    # with the library runs beside the rest (`search/listing_aside.py`).
+    with ListingAside(settings) as listing:
+        return _search(args, settings, listing)
+
+
+def _search(args: argparse.Namespace, settings: Settings, listing: ListingAside | None) -> int:
     from ..search.index import SearchCacheError, SearchIndexError, SearchQueryError, SearchRequest
     from ..search.output import (
         format_no_results,
@@ -256,7 +269,6 @@ def cmd_search(args: argparse.Namespace) -> int:
     )
     from ..search.service import search_built_index, search_library
 
-    settings = load_settings(args.audience, args.config_file)
     try:
         request = SearchRequest(
             query=args.query, tags=tuple(args.tag or ()), services=tuple(args.service or ()),
@@ -270,7 +282,7 @@ def cmd_search(args: argparse.Namespace) -> int:
             # never built from a projection no guard has seen.
             answer = search_built_index(settings, request)
         else:
-            answer = search_library(settings, request)
+            answer = search_library(settings, request, listing)
     except (SearchCacheError, SearchIndexError) as exc:
         raise CliError(str(exc)) from None
     base_url = settings.site_url or ""

@@ -47,6 +47,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
 
+from .cache_folder import SCHEMA_VERSION, SearchCacheError
 from .documents import FIELD_BOOSTS, STOP_WORDS, SearchDocument
 from .whoosh_import import deferred_dependencies
 
@@ -55,9 +56,6 @@ with deferred_dependencies():
     from whoosh import analysis, fields, highlight, index, qparser, query, sorting
     from whoosh.filedb.filestore import FileStorage
     from whoosh.filedb.filetables import FileFormatError
-
-#: Bump whenever the schema or what goes into a field changes: old indexes are rebuilt.
-SCHEMA_VERSION = 2
 
 POINTER_FILE = "index.json"
 _GENERATION_PREFIX = "gen-"
@@ -72,8 +70,6 @@ _UNSEARCHABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 #: Longer queries are refused: whoosh's query parser takes time quadratic in a word's length
 #: (100,000 characters took over a minute), and a question needs far fewer.
 MAX_QUERY_CHARS = 1000
-#: What to do about a cache folder that cannot hold the index.
-CACHE_ADVICE = "make it a folder you can write, or set the `cache_dir` option to one"
 #: How many hits are re-ranked by coordination: limit times factor, at least the minimum.
 _POOL_FACTOR, _MIN_POOL = 3, 20
 #: Segments as separate files, not one compound file: a reader of a compound file copies every
@@ -137,19 +133,6 @@ class SearchIndexError(Exception):
 
 class SearchQueryError(ValueError):
     """A request that cannot be searched as asked; the message says what is expected."""
-
-
-class SearchCacheError(Exception):
-    """The cache folder cannot hold an index: not a folder, not writable, or gone.
-
-    Unlike damage, a rebuild cannot repair this, so it is never retried; the message names
-    the folder and what to do, for `pmkb search` and the build's warning alike.
-    """
-
-    def __init__(self, folder: Path, error: OSError) -> None:
-        #: What the operating system said, e.g. `NotADirectoryError: Not a directory`.
-        self.reason = f"{type(error).__name__}: {error.strerror or error}"
-        super().__init__(f"{folder}: cannot hold the search index ({self.reason}); {CACHE_ADVICE}")
 
 
 @dataclass(frozen=True)

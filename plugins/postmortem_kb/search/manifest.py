@@ -46,8 +46,8 @@ from typing import TYPE_CHECKING, Any
 
 from ..core.fingerprint import package_fingerprint
 from ..core.settings import Settings
+from .cache_folder import SCHEMA_VERSION, SearchCacheError
 from .documents import SearchDocument
-from .index import SCHEMA_VERSION, SearchCacheError
 
 if TYPE_CHECKING:
     from ..core.model import Incident
@@ -147,6 +147,15 @@ def _in_listing_order(path: str) -> str:
 
 
 @dataclass(frozen=True)
+class Listed:
+    """All a search compares with the manifest's header: what every document depends on
+    (`SourceSnapshot.inputs`) and the listing of the files (`SourceSnapshot.listing`)."""
+
+    inputs: str
+    listing: str
+
+
+@dataclass(frozen=True)
 class SourceSnapshot:
     """The source folder as it stood before anything in it was read."""
 
@@ -163,6 +172,10 @@ class SourceSnapshot:
     @functools.cached_property
     def listing(self) -> str:
         return listing_digest(self.found_postmortems, self.found_others)
+
+    @property
+    def listed(self) -> Listed:
+        return Listed(self.inputs, self.listing)
 
     @functools.cached_property
     def postmortems(self) -> dict[str, Stat]:
@@ -223,12 +236,12 @@ class ManifestHeader:
     #: `listing_digest` of the files as recorded.
     listing: str
 
-    def describes(self, snapshot: SourceSnapshot, index_state: str | None) -> bool:
+    def describes(self, listed: Listed, index_state: str | None) -> bool:
         """Whether nothing changed: the same inputs, the same files, the same index."""
         return index_state is not None and (self.inputs, self.index_state, self.listing) == (
-            snapshot.inputs,
+            listed.inputs,
             index_state,
-            snapshot.listing,
+            listed.listing,
         )
 
 

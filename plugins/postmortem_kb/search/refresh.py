@@ -1,7 +1,7 @@
 """Bring the internal index in step with the postmortem files, reading only what changed.
 
-`refresh_index` is what `pmkb search` runs before it asks the index. When the manifest
-(`manifest.py`) describes the folder as it is, it returns at once. Otherwise it reads the
+`pmkb search` keeps the answer the index gave when `is_current`: the manifest
+(`manifest.py`) describes the folder as it is. Otherwise `update_from_sources` reads the
 files that are new or changed, and also, as the whole knowledge base would:
 - every file whose outcome a build did not record (skipped for errors or a duplicate id);
 - when an evidence file (or any other non-postmortem file) came or went or changed, every
@@ -23,6 +23,7 @@ from __future__ import annotations
 from ..core.settings import Settings
 from .index import IndexStats, SearchIndex, SearchIndexError
 from .manifest import (
+    Listed,
     read_manifest,
     read_manifest_header,
     snapshot_sources,
@@ -31,16 +32,25 @@ from .manifest import (
 )
 
 
-def refresh_index(settings: Settings, index: SearchIndex) -> IndexStats | None:
-    """Make `index` hold the documents of the files as they are now; None: it already did.
+def is_current(index: SearchIndex, listed: Listed, state: str | None) -> bool:
+    """Whether `index`, as it was when its `SearchIndex.state()` was `state`, holds the
+    documents of the files as `listed` (`ListingAside`, `SourceSnapshot.listed`): its
+    manifest describes them, and nobody wrote to it since."""
+    recorded = read_manifest_header(index.directory)
+    return (
+        recorded is not None
+        and recorded.describes(listed, state)
+        and index.state() == state
+        and index.intact()
+    )
+
+
+def update_from_sources(settings: Settings, index: SearchIndex) -> IndexStats | None:
+    """Bring `index` in step with the files, reading those that changed (module docstring).
 
     Another process updating the index right now (a build) is waited for up to the index's
-    lock timeout; after that an existing index answers as it stands.
+    lock timeout; after that an existing index answers as it stands (None).
     """
-    recorded = read_manifest_header(index.directory)
-    snapshot = snapshot_sources(settings)
-    if recorded is not None and recorded.describes(snapshot, index.state()) and index.intact():
-        return None
     with update_lock(index.directory, index.lock_timeout) as locked:
         if locked:
             return _refresh_locked(settings, index)

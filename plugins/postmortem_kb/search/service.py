@@ -26,19 +26,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..core.settings import Settings
+from .cache_folder import CACHE_ADVICE, SearchCacheError
 from .documents import SearchDocument
 from .index import (
-    CACHE_ADVICE,
     IndexStats,
-    SearchCacheError,
     SearchIndex,
     SearchIndexError,
     SearchRequest,
     SearchResult,
     Suggestions,
 )
+from .listing_aside import ListingAside
 from .manifest import Manifest, update_lock, write_manifest
-from .refresh import rebuild_index, refresh_index
+from .refresh import is_current, rebuild_index, update_from_sources
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
@@ -212,13 +212,18 @@ def _worker_death(exitcode: int | None) -> str:
     return f"the index worker process stopped with exit code {exitcode}"
 
 
-def search_library(settings: Settings, request: SearchRequest) -> SearchAnswer:
+def search_library(
+    settings: Settings, request: SearchRequest, listing: ListingAside | None = None
+) -> SearchAnswer:
     """Bring the internal index in step with the files, then answer `request` from it.
 
-    Nothing is read when the manifest shows no file changed (`refresh.py`); a missing index
-    is built. An index damaged or removed between the update and the search is rebuilt once
-    and asked again; should that fail too, the `SearchIndexError` names the folder. A folder
-    that cannot hold an index raises `SearchCacheError`.
+    The index is asked while a child lists the folder (`listing`, else one started here:
+    `listing_aside.py`), and its answer stands when the manifest shows no file changed and
+    nobody wrote to the index meanwhile (`refresh.py`): nothing is read. Otherwise the
+    changed files are read, a missing index built, and the index asked again. An index
+    damaged or removed between the update and the search is rebuilt once and asked again;
+    should that fail too, the `SearchIndexError` names the folder. A folder that cannot
+    hold an index raises `SearchCacheError`.
 
     The internal audience only: the files hold internal text, and the public index is
     written by a public build once its leak guard has passed (`search_built_index`).
@@ -226,8 +231,15 @@ def search_library(settings: Settings, request: SearchRequest) -> SearchAnswer:
     if settings.is_public:
         raise ValueError("the public index is written only by a public build; answer from it "
                          "with search_built_index")
-    with SearchIndex(index_dir(settings)) as index:
-        refresh_index(settings, index)
+    started = contextlib.nullcontext(listing) if listing else ListingAside(settings)
+    with SearchIndex(index_dir(settings)) as index, started as listing:
+        state = index.state()
+        with contextlib.suppress(SearchIndexError):  # none, or damaged: updated below
+            answer = _answer(index, request)
+            if is_current(index, listing.listed(), state):
+                return answer
+        index.close()  # what it opened may be gone once it is updated
+        update_from_sources(settings, index)
         try:
             return _answer(index, request)
         except SearchIndexError:

@@ -7,11 +7,8 @@ in order, and returns their results (pickled back), or runs them right here when
 not pay or not be safe:
 
 - fewer calls than `MIN_CALLS`: starting workers costs more than it saves;
-- one core;
-- no `fork` (Windows, macOS' default): a spawned worker would import the package and
-  MkDocs again, which at the sizes where this matters costs about what it saves;
-- another thread is running (the live preview's server, its file watcher): a process
-  forked while another thread holds a lock (logging's, the import system's) can hang.
+- forking would not pay or not be safe (`core/forking.py`: one core, no `fork`, or another
+  thread running, as under the live preview).
 
 The functions must depend on their arguments alone (what the plan cache asks of them too),
 and be importable by name so they can be sent to a worker. `map_forked` sends neither the
@@ -24,12 +21,11 @@ from __future__ import annotations
 import contextlib
 import gc
 import multiprocessing
-import os
-import sys
-import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any, TypeVar
+
+from ..core.forking import forkable_cores
 
 #: Below this many calls, the work is done in this process.
 MIN_CALLS = 64
@@ -44,12 +40,7 @@ Call = tuple[Callable[..., Any], tuple[Any, ...]]
 
 def worker_count() -> int:
     """How many worker processes `map_calls` would use now; 0: none, run here."""
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    if (cores or 1) < 2 or sys.platform not in ("linux", "linux2"):
-        return 0
-    if threading.active_count() > 1:
-        return 0
-    return min(cores or 1, 4)
+    return min(forkable_cores(), 4)
 
 
 def map_calls(calls: Sequence[Call]) -> list[Any]:

@@ -132,6 +132,26 @@ def test_the_md_export_is_plain_markdown_with_markdown_tables(kb: Path) -> None:
 
 
 @pytest.mark.parametrize("fmt", ["md", "html"])
+def test_approximate_times_and_ranges_are_exported_as_written(kb: Path, fmt: str) -> None:
+    """A customer reads `~10:00` as the estimate it is, and a range with its end."""
+    (kb / "postmortems" / "pubmark-rough.md").write_text(
+        "---\nid: pubmark-rough\ntitle: Rough\ndate: 2024-03-05\nseverity: SEV-2\n"
+        "status: published\nservices: [api]\ntimeline:\n"
+        "  - at: \"~2024-03-05T10:00:00+00:00\"\n    event: errors rose\n    public: true\n"
+        "  - at: 2024-03-05T10:05:00+00:00..2024-03-05T10:40:00+00:00\n"
+        "    event: checkouts failed\n    public: true\n"
+        "  - at: \"~2024-03-06\"\n    event: all clear\n    public: true\n"
+        "public:\n  summary: Some requests failed.\n---\nNarrative.\n",
+        encoding="utf-8")
+    code, document = export(kb, "pubmark-rough", fmt)
+    assert code == 0
+    text = reading(document)
+    assert "2024-03-05 ~10:00 utc errors rose" in text
+    assert "2024-03-05 10:05\u201310:40 utc checkouts failed" in text
+    assert "~2024-03-06 all clear" in text
+
+
+@pytest.mark.parametrize("fmt", ["md", "html"])
 def test_the_export_names_the_organisation_the_publication_date_and_the_contact(
     kb: Path, fmt: str
 ) -> None:

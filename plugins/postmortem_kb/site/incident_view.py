@@ -355,6 +355,21 @@ def entry_time(entry: EntryLike) -> str:
     return f"{text} \u2013 {clock(until)} {until.day} {until:%b}"
 
 
+def timestamp_text(moment: dt.datetime) -> str:
+    """`2024-03-01 14:25 UTC`: a date and time with the zone it was written in."""
+    return f"{moment:%Y-%m-%d %H:%M} {zone_name(moment)}"
+
+
+def entry_stamp(entry: EntryLike) -> str:
+    """The entry's date and time as written, with its zone, for a line of text (the export's
+    timeline, the review agenda): `2024-03-01 ~14:25 UTC`, a range as `entry_time` writes
+    it, `~2024-03-01` for an approximate whole day."""
+    day = entry.at.date().isoformat()
+    if entry.date_only:
+        return f"{entry_time(entry)}{day}"
+    return f"{day} {entry_time(entry)} {zone_name(entry.at)}"
+
+
 # -- follow-ups ----------------------------------------------------------------------------
 
 

@@ -19,7 +19,6 @@ the HTML MkDocs makes of the Markdown, then fills the blocks in.
 
 from __future__ import annotations
 
-import datetime as dt
 import difflib
 import re
 import secrets
@@ -122,7 +121,7 @@ class PageRenderer:
             inline=lambda value: _inline_html(keep, value),
         )
         for env in (self.env, self.html_env):
-            env.filters.update(duration=format_duration, indent=indent, timestamp=_format_timestamp)
+            env.filters.update(duration=format_duration, indent=indent)
             env.globals.update(
                 urls=urls,
                 title_front_matter=title_front_matter,
@@ -244,11 +243,3 @@ def _convert_inline(text: str) -> str:
     escaped = _BLOCK_START.sub(lambda m: f"{m.group()[:-1]}\\{m.group()[-1]}", text)
     html = _inline_markdown.reset().convert(escaped)
     return html.removeprefix("<p>").removesuffix("</p>")
-
-
-def _format_timestamp(value: dt.datetime, date_only: bool = False) -> str:
-    if date_only:
-        return value.strftime("%Y-%m-%d")
-    offset = value.strftime("%z")
-    zone = "UTC" if offset in ("+0000", "") else f"UTC{offset[:3]}:{offset[3:]}"
-    return f"{value:%Y-%m-%d %H:%M} {zone}"

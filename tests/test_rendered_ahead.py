@@ -1,5 +1,6 @@
-"""Pages rendered ahead in worker processes (`mkdocs_plugin/ahead.py`): the site MkDocs' own loop
-makes, byte for byte, and the same warnings, each printed once.
+"""Pages rendered ahead in worker processes (`mkdocs_plugin/ahead.py`), their Markdown and then
+their theme: the site MkDocs' own loop makes, byte for byte, and the same warnings, each
+printed once.
 
 The site is built in a fresh interpreter (one thread, as `mkdocs build` runs), once with the
 pages rendered ahead and once with no workers, so MkDocs' loop renders every page. A
@@ -30,12 +31,16 @@ BUILD = textwrap.dedent(
     from mkdocs.config import load_config
     from postmortem_kb.mkdocs_plugin import ahead
 
-    rendered = []
-    render = ahead.RenderedAhead.render
+    rendered, themed = [], []
+    render, theme = ahead.RenderedAhead.render, ahead.RenderedAhead.theme
     def counted(self, *args, **kwargs):
         rendered.append(render(self, *args, **kwargs))
         return rendered[-1]
+    def counted_theme(self, *args, **kwargs):
+        themed.append(theme(self, *args, **kwargs))
+        return themed[-1]
     ahead.RenderedAhead.render = counted
+    ahead.RenderedAhead.theme = counted_theme
     if sys.argv[3] == "no-workers":
         ahead.worker_count = lambda: 0
 
@@ -49,7 +54,8 @@ BUILD = textwrap.dedent(
     lines = Lines()
     logging.getLogger("mkdocs").addHandler(lines)
     build(load_config(sys.argv[1], site_dir=sys.argv[2]))
-    print(json.dumps({"rendered_ahead": sum(rendered), "log": lines.lines}))
+    print(json.dumps({"rendered_ahead": sum(rendered), "themed_ahead": sum(themed),
+                      "log": lines.lines}))
     """
 )
 
@@ -90,7 +96,8 @@ def test_pages_rendered_ahead_make_the_site_mkdocs_own_loop_makes(tmp_path: Path
     here = _build(config, tmp_path / "here", "no-workers")
 
     assert ahead["rendered_ahead"] >= len(incidents), "no page was rendered in a worker"
-    assert here["rendered_ahead"] == 0
+    assert ahead["themed_ahead"] >= len(incidents), "no page went through the theme in a worker"
+    assert here["rendered_ahead"] == here["themed_ahead"] == 0
     assert _files(tmp_path / "ahead") == _files(tmp_path / "here")
     warnings = [line for line in ahead["log"] if line.startswith("WARNING")]
     assert warnings == [line for line in here["log"] if line.startswith("WARNING")]

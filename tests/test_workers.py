@@ -103,3 +103,42 @@ def test_a_build_leaves_nothing_frozen(tmp_path: Path) -> None:
     kb = write_small_kb(tmp_path / "kb", "Frozen heap", {})
     build_site(kb / "mkdocs.yml", tmp_path / "site")
     assert gc.get_freeze_count() == 0
+
+
+IN_FLIGHT = textwrap.dedent(
+    """
+    import json, os
+    from postmortem_kb.site import workers
+
+    submitted = []
+    class Counted(workers.ProcessPoolExecutor):
+        def submit(self, *args, **kwargs):
+            submitted.append(1)
+            return super().submit(*args, **kwargs)
+    workers.ProcessPoolExecutor = Counted
+
+    items = list(range(workers.MIN_CALLS * 2))
+    taken, sent_when_taken = [], []
+    for result in workers.map_forked(lambda item: (item, os.getpid()), items, chunk=4, in_flight=3):
+        taken.append(result)
+        sent_when_taken.append(len(submitted))
+    print(json.dumps({"taken": taken, "sent": sent_when_taken, "here": os.getpid()}))
+    """
+)
+
+
+def test_results_wait_in_the_workers_when_taken_slowly() -> None:
+    """The theme's output of every page at once would be a good part of a build's memory:
+    with `in_flight`, a chunk is sent only when the result of one sent before it is taken."""
+    done = subprocess.run(
+        [sys.executable, "-c", IN_FLIGHT], capture_output=True, text=True, check=False,
+        env={"PYTHONPATH": str(REPO_ROOT / "plugins"), "PATH": "/usr/bin:/bin"},
+    )
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert [item for item, _ in result["taken"]] == list(range(workers.MIN_CALLS * 2))
+    assert result["here"] not in {pid for _, pid in result["taken"]}, "nothing ran in a worker"
+    for index, sent in enumerate(result["sent"]):
+        chunks_taken = index // 4 + 1
+        assert sent <= 3 + chunks_taken, f"{sent} chunks sent when {chunks_taken} were taken"
+    assert result["sent"][-1] == workers.MIN_CALLS * 2 // 4

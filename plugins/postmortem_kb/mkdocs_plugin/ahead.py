@@ -16,6 +16,16 @@ is built), the files its links looked up and what it logged. The last two are do
 here, while MkDocs' loop is at the page: whoever watches lookups or logs per page sees them
 (`incremental.py`), a warning is printed once, by this process, and `--strict` counts it.
 
+Then the theme: once every page's HTML and title are known (`on_env`), workers forked then
+put the pages through MkDocs' steps that make a page's output of its HTML (the context, the
+plugins' `on_page_context`, the page's template: `mkdocs.commands.build._build_page` up to
+its `on_post_page`), a few pages at a time, ahead of MkDocs' loop. The loop does all of
+that again but the template: the page's template object, whose `render` is replaced on
+that object alone, gives a page rendered ahead what its worker made, and renders any other
+page (or one whose worker failed) as always. Only a few pages' output waits here at a time
+(`THEME_CHUNK`, `THEME_IN_FLIGHT`): at thousands of pages, all of it would be a good part of
+the build's memory.
+
 Only when every plugin is one known to keep no state across pages (the plugins page reuse
 trusts: `incremental.SAFE_PLUGINS`): another plugin's `on_page_content` would run in the
 worker and once more here, and its state would stay in the worker. A page whose rendering
@@ -24,17 +34,25 @@ fails in a worker is rendered here as usual, where MkDocs reports the failure it
 
 from __future__ import annotations
 
+import functools
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Generator, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import jinja2
+from mkdocs.commands.build import get_context
 from mkdocs.config.defaults import MkDocsConfig
-from mkdocs.structure.files import File, Files
+from mkdocs.structure.files import File, Files, InclusionLevel
+from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
 from mkdocs.structure.toc import TableOfContents
 
 from ..site.workers import MIN_CALLS, map_forked, worker_count
+
+#: Pages a theme worker is sent at a time, and how many such batches may be out at once.
+THEME_CHUNK = 8
+THEME_IN_FLIGHT = 8
 
 
 @dataclass
@@ -51,11 +69,20 @@ class _Rendered:
     logs: list[tuple[str, int, str]] = field(default_factory=list)
 
 
+@dataclass
+class _Themed:
+    """What putting one page through the theme in a worker made and logged."""
+
+    output: str
+    logs: list[tuple[str, int, str]]
+
+
 class RenderedAhead:
     """The pages of one build rendered ahead (module docstring)."""
 
     def __init__(self) -> None:
         self._pages: set[int] = set()
+        self._themed: _ThemedPages | None = None
 
     def render(
         self,
@@ -80,6 +107,40 @@ class RenderedAhead:
     def was_rendered_ahead(self, page: Page) -> bool:
         """The page's HTML is a worker's: every plugin's `on_page_content` has seen it."""
         return id(page) in self._pages
+
+    def theme(
+        self,
+        pages: Iterable[Page],
+        config: MkDocsConfig,
+        nav: Navigation,
+        files: Files,
+        env: jinja2.Environment,
+    ) -> int:
+        """Start putting `pages` (in the order MkDocs' loop builds them) through the theme in
+        workers forked now, and have their templates give MkDocs' loop what they made; how
+        many pages go. Call before MkDocs' loop, where no page is active yet."""
+        pages = list(pages)
+        if len(pages) < MIN_CALLS or worker_count() == 0:
+            return 0
+        doc_files = files.documentation_pages(inclusion=InclusionLevel.is_included)
+        results = map_forked(_theme_in_worker, [(page, config, nav, doc_files, env)
+                                                for page in pages],
+                             chunk=THEME_CHUNK, in_flight=THEME_IN_FLIGHT)
+        self._themed = _ThemedPages(pages, results)
+        for name in {page.meta.get("template", "main.html") for page in pages}:
+            try:
+                template = env.get_template(name)
+            except jinja2.TemplateError:
+                continue  # MkDocs' loop reports it for the page that names it
+            template.render = functools.partial(  # type: ignore[method-assign]
+                self._themed.render, template)
+        return len(pages)
+
+    def close(self) -> None:
+        """Stop the theme's workers, if any still run: MkDocs' loop is over or failed."""
+        if self._themed is not None:
+            self._themed.close()
+            self._themed = None
 
 
 def page_of(file: File, config: MkDocsConfig) -> Page:
@@ -129,6 +190,80 @@ def _render_in_worker(item: tuple[Page, MkDocsConfig, Files]) -> _Rendered | Non
         lookups=lookups,
         logs=logs.records,
     )
+
+
+class _ThemedPages:
+    """The theme's output of pages, from workers, for MkDocs' loop to take page by page."""
+
+    def __init__(
+        self, pages: Sequence[Page], results: Generator[_Themed | None, None, None]
+    ) -> None:
+        self._workers = results
+        self._results = zip((id(page) for page in pages), results, strict=True)
+        self._expected = {id(page) for page in pages}
+        self._arrived: dict[int, _Themed | None] = {}
+        self._take_next()  # forks the workers now, while no page is active
+
+    def render(self, template: jinja2.Template, *args: Any, **kwargs: Any) -> str:
+        """`template.render(context)`: a worker's output for the context's page if it made
+        one, else the template's own rendering."""
+        context = dict(*args, **kwargs)
+        themed = self._take(context.get("page"))
+        if themed is None:
+            return jinja2.Template.render(template, context)
+        for name, level, message in themed.logs:
+            logging.getLogger(name).log(level, message)
+        return themed.output
+
+    def close(self) -> None:
+        """Stop the workers; a page not taken yet is rendered by its template as always."""
+        self._expected.clear()
+        self._arrived.clear()
+        self._workers.close()
+
+    def _take(self, page: object) -> _Themed | None:
+        key = id(page)
+        if key not in self._expected:
+            return None
+        self._expected.discard(key)
+        while key not in self._arrived and self._take_next():
+            pass
+        return self._arrived.pop(key, None)
+
+    def _take_next(self) -> bool:
+        """One more page's output, if any; a failed worker pool leaves the rest to MkDocs."""
+        try:
+            key, themed = next(self._results)
+        except StopIteration:
+            return False
+        except Exception:  # a worker died: its pages are rendered here
+            self.close()
+            return False
+        self._arrived[key] = themed
+        return True
+
+
+def _theme_in_worker(
+    item: tuple[Page, MkDocsConfig, Navigation, Sequence[File], jinja2.Environment],
+) -> _Themed | None:
+    """MkDocs' steps from a page's HTML to its output (`mkdocs.commands.build._build_page`
+    up to its `on_post_page`), noting the logs; None on failure."""
+    page, config, nav, doc_files, env = item
+    logs = _Logs()
+    config._current_page = page
+    page.active = True
+    try:
+        with logs:
+            context = get_context(nav, doc_files, config, page)
+            template = env.get_template(page.meta.get("template", "main.html"))
+            context = config.plugins.on_page_context(context, page=page, config=config, nav=nav)
+            output = jinja2.Template.render(template, context)  # the template's own
+    except Exception:
+        return None
+    finally:
+        page.active = False
+        config._current_page = None
+    return _Themed(output, logs.records)
 
 
 def _install(page: Page, rendered: _Rendered, files: Files, installed: set[int]) -> None:

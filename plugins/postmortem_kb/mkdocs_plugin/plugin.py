@@ -133,8 +133,10 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
         self.progress: Progress | None = None
         #: From planning to the build's end: the garbage collector skips what was planned.
         self.frozen = contextlib.ExitStack()
-        #: This build's pages whose HTML workers made before MkDocs' loop reached them.
+        #: This build's pages whose HTML, then output, workers made before MkDocs' loop.
         self.ahead = RenderedAhead()
+        #: From `on_nav` to `on_env`, which has no navigation of its own.
+        self.nav: Navigation | None = None
         self.pages = self.pages_to_render = 0
         #: Installed while a dirty build runs: with page reuse it makes the site a clean build
         #: makes. Each plugin object's own: another's shutdown leaves this one's in place.
@@ -319,6 +321,7 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
             generated = self._generated_page(uri)
             if file is not None and generated is not None:
                 file.content_string = generated.markdown
+        self.nav = nav
         self.ahead = RenderedAhead()
         if _every_plugin_known(config):
             self.ahead.render([page_of(file, config) for file in pages
@@ -427,6 +430,22 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
     # ends up with are the ones that count. MkDocs copies static files right after on_env.
     @event_priority(-100)
     def on_env(self, env: Environment, *, config: MkDocsConfig, files: Files) -> Environment:
+        """Leave out of a public build the files no page links to; then have workers put the
+        pages MkDocs builds next through the theme (`ahead.py`), with the templates compiled
+        in an earlier build."""
+        assert self.plan_cache is not None
+        nav, self.nav = self.nav, None  # held no longer: the preview keeps no build's pages
+        assert nav is not None
+        self._leave_out_unlinked_files(config, files)
+        env.bytecode_cache = self.plan_cache.templates
+        if _every_plugin_known(config):
+            self.ahead.theme([file.page for file in files.documentation_pages()
+                              if file.page is not None
+                              and (not self.dirty or file.is_modified())],  # as MkDocs' loop
+                             config, nav, files, env)
+        return env
+
+    def _leave_out_unlinked_files(self, config: MkDocsConfig, files: Files) -> None:
         """Leave out of a public build every non-Markdown file of `docs/` no page links to.
 
         Every page of a public build is public by now (`on_files`), so a file is public when
@@ -434,10 +453,8 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
         files the theme loads because the config names them stay too.
         """
         assert self.settings is not None and self.reuse is not None
-        assert self.plan_cache is not None
-        env.bytecode_cache = self.plan_cache.templates  # the theme's pages are rendered next
         if not self.settings.is_public:
-            return env
+            return
         linked = files_named_by_config(config)
         for file in files.documentation_pages(inclusion=InclusionLevel.all):
             if file.page is None:
@@ -455,11 +472,11 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
         if listed:
             log.info(f"public site: left out {len(listed)} file(s) no public page links to: "
                      f"{', '.join(listed)}")
-        return env
 
     def _write_data_files(self, *, config: MkDocsConfig) -> None:
         assert self.plan is not None and self.settings is not None
         assert self.plan_cache is not None
+        self.ahead.close()  # MkDocs' loop is over
         self._finish_index_update()
         data_files = dict(self.plan.data_files)
         if "material/search" in config.plugins:  # the theme shows its search box
@@ -548,6 +565,7 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
             _reported(update, self.settings.audience)
 
     def on_build_error(self, *, error: Exception) -> None:
+        self.ahead.close()
         self.frozen.close()
         self._stop_index_update()
         if self.reuse is not None:

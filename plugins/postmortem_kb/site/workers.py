@@ -18,10 +18,12 @@ closure, a page with its whole site around it), and only the results come back.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import gc
+import itertools
 import multiprocessing
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any, TypeVar
 
@@ -48,16 +50,31 @@ def map_calls(calls: Sequence[Call]) -> list[Any]:
     return list(_results(calls))
 
 
-def _results(calls: Sequence[Call]) -> Iterator[Any]:
-    """`map_calls`' results, each as soon as it and those before it are done."""
+def _results(calls: Sequence[Call], chunk: int | None = None,
+             in_flight: int | None = None) -> Iterator[Any]:
+    """`map_calls`' results, each as soon as it and those before it are done.
+
+    `chunk` calls go to a worker at a time, and at most `in_flight` chunks are sent before
+    the first of them is taken (default: all): results that are large and taken slowly
+    then wait in the workers instead of piling up in this process."""
     workers = worker_count() if len(calls) >= MIN_CALLS else 0
     if workers == 0:
         yield from (function(*arguments) for function, arguments in calls)
         return
-    chunk = max(1, len(calls) // (workers * CHUNKS_PER_WORKER))
+    chunk = chunk or max(1, len(calls) // (workers * CHUNKS_PER_WORKER))
+    chunks = (calls[start:start + chunk] for start in range(0, len(calls), chunk))
     context = multiprocessing.get_context("fork")
     with frozen_heap(), ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        yield from pool.map(_call, calls, chunksize=chunk)
+        sent = collections.deque(pool.submit(_call_each, part)
+                                 for part in itertools.islice(chunks, in_flight))
+        try:
+            while sent:
+                done = sent.popleft().result()
+                sent.extend(pool.submit(_call_each, part) for part in itertools.islice(chunks, 1))
+                yield from done
+        finally:  # taken no further: what was not started never is
+            for future in sent:
+                future.cancel()
 
 
 @contextlib.contextmanager
@@ -85,14 +102,20 @@ def frozen_heap() -> Iterator[None]:
 _FORKED: list[tuple[Callable[[Any], Any], Any]] = []
 
 
-def map_forked(function: Callable[[T], R], items: Sequence[T]) -> Iterator[R]:
+def map_forked(
+    function: Callable[[T], R], items: Sequence[T],
+    chunk: int | None = None, in_flight: int | None = None,
+) -> Generator[R, None, None]:
     """`function(item)` for each item, in order, in workers forked now when they pay
     (`map_calls`); `function` and the items need not pickle, their results must. Each result
-    comes as soon as it is done: what it replaces can be let go of while workers still run."""
+    comes as soon as it is done: what it replaces can be let go of while workers still run.
+    The workers are forked when the first result is asked for; `chunk` and `in_flight` as
+    in `_results`."""
     global _FORKED
     _FORKED = [(function, item) for item in items]
     try:
-        yield from _results([(_forked_nth, (index,)) for index in range(len(items))])
+        yield from _results([(_forked_nth, (index,)) for index in range(len(items))],
+                            chunk, in_flight)
     finally:
         _FORKED = []
 
@@ -102,6 +125,5 @@ def _forked_nth(index: int) -> Any:
     return function(item)
 
 
-def _call(call: Call) -> Any:
-    function, arguments = call
-    return function(*arguments)
+def _call_each(calls: Sequence[Call]) -> list[Any]:
+    return [function(*arguments) for function, arguments in calls]

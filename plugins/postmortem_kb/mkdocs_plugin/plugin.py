@@ -477,7 +477,6 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
         assert self.plan is not None and self.settings is not None
         assert self.plan_cache is not None
         self.ahead.close()  # MkDocs' loop is over
-        self._finish_index_update()
         data_files = dict(self.plan.data_files)
         if "material/search" in config.plugins:  # the theme shows its search box
             # A function of the whole plan, kept while the plan is the same (`name_plan`).
@@ -495,6 +494,10 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
 
     def _guard_and_publish_site(self, config: MkDocsConfig) -> None:
         assert self.plan is not None and self.settings is not None
+        # The internal index, updated since planning, as late as can be: the worker often
+        # still runs, beside the data files' writing. A failure is a warning, which must be
+        # counted before the site is published.
+        self._finish_index_update()
         if self.settings.is_public:
             guard_public_site(self.plan, config)
         if self.warning_counter is not None and self.warning_counter.get_counts():

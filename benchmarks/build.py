@@ -11,7 +11,9 @@ For each N it writes the same N synthetic incidents three times:
   mkdocs-material site with only the search and tags plugins and no browse pages.
 
 Each is built with the real `mkdocs build --strict` in a subprocess, `--repeat` times from
-scratch (no caches: a cold build), and the table shows per N: median build seconds, ms per
+scratch (no caches: a cold build), the three in turn in each round, so that the machine's
+speed drifting between minutes weighs on all three alike; the table shows per N: median
+build seconds (of the rounds), ms per
 incident, the ratio to the leanest baseline, output MB and `search/` KB per incident (the
 theme's index, and ours the search box loads in pieces), and the peak RSS of the build
 process. Then it times `pmkb build` on our knowledge base as an author runs it again, a
@@ -511,8 +513,14 @@ class Figures:
         return self.search_index_bytes / 1000 / self.n
 
 
-def measure(config_file: Path, n: int, repeat: int) -> Figures:
-    builds = [build_once(config_file) for _ in range(repeat)]
+def measure(config_files: Sequence[Path], n: int, repeat: int) -> list[Figures]:
+    """The figures of each site, built `repeat` times in rounds: each site once per round."""
+    rounds = [[build_once(config_file) for config_file in config_files] for _ in range(repeat)]
+    return [figures(n, [builds[index] for builds in rounds])
+            for index in range(len(config_files))]
+
+
+def figures(n: int, builds: list[Build]) -> Figures:
     return Figures(
         n=n,
         seconds=statistics.median(build.seconds for build in builds),
@@ -561,8 +569,8 @@ def warm_rebuilds(config_file: Path, repeat: int) -> tuple[float, float]:
 
 def run(counts: Sequence[int], repeat: int, seed: int, workdir: Path) -> list[str]:
     """Build the three sites at every N, print the table as it grows; return missed targets."""
-    print(f"build benchmark: median of {repeat} clean `mkdocs build --strict` runs; "
-          "ratio: to the leanest baseline")
+    print(f"build benchmark: median of {repeat} rounds of clean `mkdocs build --strict` runs "
+          "(ours, baseline, leanest in turn); ratio: to the leanest baseline")
     print(HEADER, flush=True)
     ours_by_n: dict[int, Figures] = {}
     missed = []
@@ -572,9 +580,7 @@ def run(counts: Sequence[int], repeat: int, seed: int, workdir: Path) -> list[st
         base_config = write_baseline(workdir / f"baseline-{n}", incidents,
                                      every_page_in_nav=False)
         lean_config = write_lean_baseline(workdir / f"lean-{n}", incidents)
-        ours = measure(ours_config, n, repeat)
-        base = measure(base_config, n, repeat)
-        lean = measure(lean_config, n, repeat)
+        ours, base, lean = measure([ours_config, base_config, lean_config], n, repeat)
         ratio, lean_ratio = ours.seconds / base.seconds, ours.seconds / lean.seconds
         ours_by_n[n] = ours
         print(format_row("ours", ours, lean_ratio))
@@ -583,7 +589,7 @@ def run(counts: Sequence[int], repeat: int, seed: int, workdir: Path) -> list[st
         if n <= FULL_NAV_MAX_N:
             full_config = write_baseline(workdir / f"baseline-full-nav-{n}", incidents,
                                          every_page_in_nav=True)
-            full = measure(full_config, n, 1)
+            (full,) = measure([full_config], n, 1)
             print(format_row("baseline, every page in nav", full, full.seconds / base.seconds)
                   + "  (1 run; ratio to baseline)", flush=True)
         warm, edited = warm_rebuilds(ours_config, repeat)

@@ -120,6 +120,8 @@ class PageRenderer:
         self.html_env.filters.update(
             inline=lambda value: _inline_html(keep, value),
         )
+        self.html_env.globals.update(fragment=self._fragment)
+        self._fragments: dict[tuple[object, ...], Markup] = {}
         for env in (self.env, self.html_env):
             env.filters.update(duration=format_duration, indent=indent)
             env.globals.update(
@@ -130,6 +132,17 @@ class PageRenderer:
                 has_internal=lambda *texts: any(internal_parts(text or "") for text in texts),
                 is_image=lambda path: PurePosixPath(path).suffix.lower() in IMAGE_SUFFIXES,
             )
+
+    def _fragment(self, name: str, **context: Any) -> Markup:
+        """The HTML template `name` rendered with `context` alone, once per distinct
+        context in this build: for a piece many pages show alike (a list's row: each
+        incident is on a dozen lists). The context's values must be hashable; what the
+        piece links to must be among them, made relative to the page by the caller."""
+        key = (name, *sorted(context.items()))
+        html = self._fragments.get(key)
+        if html is None:
+            html = self._fragments[key] = Markup(self.html_env.get_template(name).render(context))
+        return html
 
     def render(self, template: str, page_uri: str, **context: Any) -> RenderedPage:
         """Render `template` for the page at `page_uri` (links are made relative to it).

@@ -13,8 +13,11 @@ from pathlib import Path
 
 import markdown
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from html_safety import load_payloads, unsafe_markup
+from postmortem_kb.core import sanitize
 from postmortem_kb.core.sanitize import (
     ALLOWED_ATTRIBUTE_VALUES,
     ALLOWED_ATTRIBUTES,
@@ -121,6 +124,9 @@ def test_charts_come_through_unchanged_but_for_self_closing_tags() -> None:
         ("<p id=__config>{}</p>", "<p>{}</p>"),
         ('<p id="&#95;&#x5f;config">{}</p>', "<p>{}</p>"),
         ('<p id="&lowbar;_config">{}</p><p id="_one">1</p>', '<p>{}</p><p id="_one">1</p>'),
+        # Among other attributes, on any element, after many that are kept.
+        ('<ul><li id="a">a</li><li class="c" id=\'__search\' title="t">b</li></ul>',
+         '<ul><li id="a">a</li><li class="c" title="t">b</li></ul>'),
         # The theme's scripts act on data-md-* and data-clipboard-*: only ours are kept.
         ('<p data-md-component="search" data-clipboard-text="x" data-year="2024">y</p>',
          '<p data-year="2024">y</p>'),
@@ -165,3 +171,30 @@ def test_every_element_and_attribute_of_our_html_blocks_is_kept() -> None:
             dropped |= {f"{template.name}: <{tag} {name}>"
                         for name in re.findall(r"([a-z-]+)=", attributes) if name not in allowed}
     assert dropped == set()
+
+
+#: An attribute as authors may write one: any name's case, spaces, quotes, and a value
+#: whose start spells `_` in any of its ways.
+_ATTRIBUTE = st.builds(
+    lambda name, equals, quote, start, rest: f" {name}{equals}{quote}{start}{rest}{quote}",
+    st.sampled_from(["id", "ID", "Id", "class", "title", "data-id", "data-year"]),
+    st.sampled_from(["=", " = ", "=\n"]),
+    st.sampled_from(['"', "'", ""]),
+    st.lists(st.sampled_from(["_", "&#95;", "&#x5F;", "&lowbar;", "a", "-"]), max_size=3)
+    .map("".join),
+    st.sampled_from(["config", "search", "x", ""]),
+)
+_ELEMENT = st.builds(
+    lambda tag, attributes, text: f"<{tag}{attributes}>{text}</{tag}>",
+    st.sampled_from(["p", "li", "span", "a", "div", "h2", "script"]),
+    st.lists(_ATTRIBUTE, max_size=3).map("".join),
+    st.sampled_from(["", "text"]),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_ELEMENT, max_size=4).map("".join))
+def test_the_quick_check_misses_no_id_the_filter_would_drop(html: str) -> None:
+    """`sanitize_html` skips the theme-id filter for HTML its quick check finds no such id
+    in: however the id is written, the result must be the filtering cleaner's own."""
+    assert sanitize_html(html) == sanitize._CLEANER.clean(html)

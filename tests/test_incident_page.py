@@ -232,3 +232,37 @@ def test_evidence_files_sharing_a_name_are_all_published(tmp_path: Path) -> None
         "incidents/2024-01-01-disk/evidence/graph.png": b"before",
         "incidents/2024-01-01-disk/evidence/graph-2.png": b"after",
     }
+
+
+@pytest.mark.parametrize(
+    ("summary", "shown"),
+    [
+        # The preview shows exactly this: nothing to add.
+        ("Some API requests failed because DNS records were missing.", None),
+        # The public site writes the handle as its role: the text as written says who.
+        ("Some API requests failed. @ann led the response.", '??? internal "Public text'),
+        # The public site drops a part: the text as written shows it, marked, open.
+        ("Some API requests failed. [Zone push by the nightly job.]{.internal}",
+         '???+ internal "Public text as written, with the parts the public site drops'),
+    ],
+)
+def test_the_public_text_as_written_is_shown_when_the_preview_differs(
+    tmp_path: Path, summary: str, shown: str | None
+) -> None:
+    source = tmp_path / "postmortems"
+    shutil.copytree(FIXTURE / "postmortems", source)
+    postmortem = source / "dns-outage.md"
+    text = postmortem.read_text(encoding="utf-8")
+    written = "  summary: Some API requests failed because DNS records were missing. @ann led " \
+        "the response.\n"
+    assert written in text
+    postmortem.write_text(text.replace(written, f'  summary: "{summary}"\n'), encoding="utf-8")
+    settings = Settings(source_dir=source, audience="internal", public_tags=("dns",),
+                        build_date=dt.date(2024, 6, 1))
+    page = plan_site(settings).pages["incidents/dns-outage/index.md"].resolved()
+    assert '??? public "Public page preview: DNS resolution failures"' in page
+    if shown is None:
+        assert "Public text as written" not in page
+    else:
+        assert shown in page
+        assert summary.split(" [")[0] in page[page.index(shown):]

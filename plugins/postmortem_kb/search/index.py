@@ -574,7 +574,9 @@ def _file_checksums(generation: Path) -> dict[str, list[int]]:
 
 
 def _schema() -> Any:
-    stemmed = analysis.StemmingAnalyzer(stoplist=STOP_WORDS)
+    # Stems kept in a plain dict (`cachesize=-1`): whoosh's default bounded cache keeps its
+    # books in Python on every word: 7% of the time an index of 1,000 incidents took.
+    stemmed = analysis.StemmingAnalyzer(stoplist=STOP_WORDS, cachesize=-1)
     return fields.Schema(
         id=fields.ID(stored=True, unique=True, sortable=True),
         content_hash=fields.ID(sortable=True),

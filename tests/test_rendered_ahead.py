@@ -6,8 +6,9 @@ The site is built in a fresh interpreter (one thread, as `mkdocs build` runs), o
 pages rendered ahead and once with no workers, so MkDocs' loop renders every page. A
 hand-written page links to a page that does not exist and to an anchor missing from an
 incident page, so rendering it logs warnings and the anchor check after the loop uses what
-the workers sent back. The second build's output goes to another folder; everything else
-about the two builds is the same.
+the workers sent back. Another hand-written page names a template of the theme's folder that
+makes nothing of it: MkDocs writes no file for it, and neither may a worker. The second
+build's output goes to another folder; everything else about the two builds is the same.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from pathlib import Path
 
 import yaml
 
+from postmortem_kb.mkdocs_plugin import ahead
 from postmortem_kb.site import workers
 from site_builder import REPO_ROOT
 from test_indexes import load_benchmark
@@ -70,6 +72,21 @@ def _build(config: Path, site: Path, mode: str) -> dict[str, object]:
     return json.loads(done.stdout.splitlines()[-1])
 
 
+def test_a_worker_creates_a_missing_output_file_empty_and_leaves_one_that_is_there(
+    tmp_path: Path,
+) -> None:
+    """Workers create the pages' files ahead of MkDocs' loop, which fills them: a file that is
+    there is the last build's (or, in a new staging folder, a link to a published one)."""
+    there = tmp_path / "kept" / "index.html"
+    there.parent.mkdir()
+    there.write_text("the published page", encoding="utf-8")
+    missing = tmp_path / "new" / "deeper" / "index.html"
+    ahead._make_room(str(there))
+    ahead._make_room(str(missing))
+    assert there.read_text(encoding="utf-8") == "the published page"
+    assert missing.read_bytes() == b""
+
+
 def _files(site: Path) -> dict[str, bytes]:
     return {path.relative_to(site).as_posix(): path.read_bytes()
             for path in sorted(site.rglob("*")) if path.is_file()}
@@ -82,7 +99,12 @@ def test_pages_rendered_ahead_make_the_site_mkdocs_own_loop_makes(tmp_path: Path
     settings = yaml.safe_load(config.read_text(encoding="utf-8"))
     settings["validation"] = {"anchors": "warn", "links": {"not_found": "warn"}}
     settings["plugins"]["postmortems"]["atomic"] = False
+    settings["theme"]["custom_dir"] = "theme"
     config.write_text(yaml.safe_dump(settings), encoding="utf-8")
+    (config.parent / "theme").mkdir()
+    (config.parent / "theme" / "nothing.html").write_text("{# no output #}\n", encoding="utf-8")
+    (config.parent / "docs" / "blank.md").write_text(
+        "---\ntemplate: nothing.html\n---\n# Blank\n", encoding="utf-8")
     target = incidents[0].id
     (config.parent / "docs" / "notes.md").write_text(
         "# Notes\n\n"
@@ -99,6 +121,7 @@ def test_pages_rendered_ahead_make_the_site_mkdocs_own_loop_makes(tmp_path: Path
     assert ahead["themed_ahead"] >= len(incidents), "no page went through the theme in a worker"
     assert here["rendered_ahead"] == here["themed_ahead"] == 0
     assert _files(tmp_path / "ahead") == _files(tmp_path / "here")
+    assert not (tmp_path / "ahead" / "blank").exists()
     warnings = [line for line in ahead["log"] if line.startswith("WARNING")]
     assert warnings == [line for line in here["log"] if line.startswith("WARNING")]
     assert sum("missing.md" in line for line in warnings) == 1

